@@ -1,0 +1,302 @@
+"""Check that a homework's tests reject wrong work.
+
+A homework master (otter-grader format) is parsed into ordinary cells, and for each
+question its solution cells and test cells. :func:`grade_mistakes` runs the master in
+a real kernel, top to bottom. After each question it grades, with the released
+autograder's own test files (hidden tests included):
+
+* the solution, which must pass every test;
+* the blank the student receives (otter's own stripping of the solution), and
+* every plausible mistake listed for the question,
+
+each executed in place of the solution, which is then re-run to restore the state
+for the questions that follow. A mistake counts as rejected when at least one test
+case fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+MARKER = re.compile(r"^#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re.I)
+RESULT_PREFIX = "@@BIOS740-GRADE@@"
+
+
+@dataclass
+class Question:
+    """One question of a master: its name, solution cells and test cells."""
+
+    name: str
+    solution_cells: list[str] = field(default_factory=list)
+    test_cells: list[str] = field(default_factory=list)
+
+    def blank(self) -> str:
+        """The code the student receives in place of the solution cells."""
+        from otter.assign.solutions import replace_solutions
+
+        return "\n\n".join(
+            "\n".join(replace_solutions(cell.split("\n"), "python")) for cell in self.solution_cells
+        )
+
+
+@dataclass
+class Step:
+    """A cell to run (``kind`` "code") or the end of a question's tests (``"grade"``)."""
+
+    kind: str
+    source: str = ""
+    question: Question | None = None
+
+
+def parse_master(path: str | Path) -> tuple[list[Step], dict[str, Question]]:
+    """Split a master into the steps that run it and its questions, in order."""
+    nb = nbformat.read(path, as_version=4)
+    steps: list[Step] = []
+    questions: dict[str, Question] = {}
+    current: Question | None = None
+    block = None
+    for cell in nb.cells:
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if cell.cell_type == "raw":
+            match = MARKER.match(source.strip())
+            if not match:
+                continue
+            edge, kind = match.group(1).upper(), match.group(2).upper()
+            if kind == "QUESTION" and edge == "BEGIN":
+                config = yaml.safe_load(source.split("\n", 1)[1]) if "\n" in source else None
+                if not isinstance(config, dict) or "name" not in config:
+                    raise ValueError(f"{path}: a BEGIN QUESTION cell needs 'name: ...'")
+                current = Question(str(config["name"]))
+                questions[current.name] = current
+            elif kind == "QUESTION":
+                current = None
+            elif kind == "TESTS" and edge == "END":
+                if current is None:
+                    raise ValueError(f"{path}: END TESTS outside a question")
+                steps.append(Step("grade", question=current))
+                block = None
+            else:
+                block = kind if edge == "BEGIN" else None
+            continue
+        if cell.cell_type != "code":
+            continue
+        if block == "SOLUTION" and current is not None:
+            current.solution_cells.append(source)
+            steps.append(Step("code", source))
+        elif block == "TESTS" and current is not None:
+            current.test_cells.append(source)
+        else:
+            steps.append(Step("code", source))
+    return steps, questions
+
+
+class Kernel:
+    """A Python kernel in a folder, with a simple run-and-capture call."""
+
+    def __init__(self, cwd: Path, timeout: float = 600):
+        from jupyter_client.manager import start_new_kernel
+
+        self.timeout = timeout
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(cwd))
+
+    def run(self, code: str) -> tuple[bool, str, str]:
+        """Run code; return (succeeded, stdout, error summary)."""
+        stdout: list[str] = []
+        errors: list[str] = []
+
+        def hook(message):
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                stdout.append(content["text"])
+            elif kind == "error":
+                errors.append(f"{content['ename']}: {content['evalue']}")
+
+        reply = self.client.execute_interactive(code, timeout=self.timeout, output_hook=hook)
+        ok = reply["content"]["status"] == "ok"
+        return ok, "".join(stdout), "; ".join(errors)
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+GRADER_CODE = """
+def _bios740_grade(path):
+    from otter.test_files import OKTestFile
+    test_file = OKTestFile.from_file(path)
+    test_file.run(globals())
+    return [bool(result.passed) for result in test_file.test_case_results]
+"""
+
+
+@dataclass
+class GradeReport:
+    """Per question: label ("solution", "blank" or a mistake) -> one bool per test case."""
+
+    results: dict[str, dict[str, list[bool]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def accepted(self, question: str, label: str) -> bool:
+        """True if every test case of the question passed for this version."""
+        return all(self.results[question][label])
+
+
+def grade_mistakes(
+    master: str | Path,
+    tests_dir: str | Path,
+    mistakes: dict[str, dict[str, str]],
+    timeout: float = 600,
+) -> GradeReport:
+    """Grade the solution, the blank and each listed mistake of every question."""
+    master = Path(master).resolve()
+    tests_dir = Path(tests_dir).resolve()
+    steps, questions = parse_master(master)
+    unknown = set(mistakes) - set(questions)
+    if unknown:
+        raise ValueError(f"mistakes name questions the master lacks: {sorted(unknown)}")
+    report = GradeReport()
+    kernel = Kernel(master.parent, timeout)
+    try:
+        ok, _, error = kernel.run(GRADER_CODE)
+        if not ok:
+            raise RuntimeError(f"could not set up the grader in the kernel: {error}")
+
+        def grade(question: Question) -> list[bool]:
+            test_file = tests_dir / f"{question.name}.py"
+            if not test_file.is_file():
+                raise FileNotFoundError(f"no autograder tests for {question.name} at {test_file}")
+            ok, out, error = kernel.run(
+                f"print({RESULT_PREFIX!r} + __import__('json').dumps(_bios740_grade({str(test_file)!r})))"
+            )
+            if not ok:
+                raise RuntimeError(f"grading {question.name} crashed: {error}")
+            line = next(x for x in out.splitlines() if x.startswith(RESULT_PREFIX))
+            return json.loads(line[len(RESULT_PREFIX) :])
+
+        for step in steps:
+            if step.kind == "code":
+                ok, _, error = kernel.run(step.source)
+                if not ok:
+                    raise RuntimeError(
+                        f"{master.name}: a master cell failed ({error}):\n{step.source[:500]}"
+                    )
+                continue
+            question = step.question
+            outcome = report.results.setdefault(question.name, {})
+            outcome["solution"] = grade(question)
+            versions = {"blank": question.blank(), **mistakes.get(question.name, {})}
+            for label, source in versions.items():
+                ok, _, error = kernel.run(source)
+                if not ok:
+                    report.errors.append(f"{question.name} / {label}: {error}")
+                outcome[label] = grade(question)
+                for solution in question.solution_cells:  # restore for later questions
+                    ok, _, error = kernel.run(solution)
+                    if not ok:
+                        raise RuntimeError(
+                            f"re-running the solution of {question.name} failed: {error}"
+                        )
+    finally:
+        kernel.close()
+    return report
+
+
+# ---------------------------------------------------------------- released notebooks
+
+SOLUTION_BLOCK = re.compile(r"#\s*BEGIN SOLUTION.*?#\s*END SOLUTION", re.S | re.I)
+TRIVIAL = {"", "pass", "return", "...", ")", "]", "}", "else:", "try:", "break", "continue"}
+
+
+def _meaningful_lines(text: str) -> set[str]:
+    lines = {line.strip() for line in text.split("\n")}
+    return {
+        line for line in lines if line not in TRIVIAL and not line.startswith("#") and len(line) > 3
+    }
+
+
+def secret_lines(master: str | Path) -> set[str]:
+    """Solution and hidden-test lines of a master that appear nowhere else in it."""
+    nb = nbformat.read(master, as_version=4)
+    _, questions = parse_master(master)
+    secret: set[str] = set()
+    for question in questions.values():
+        for cell in question.solution_cells:
+            for block in SOLUTION_BLOCK.findall(cell):
+                secret |= _meaningful_lines(block)
+            secret |= {
+                line.split("#")[0].strip()
+                for line in cell.split("\n")
+                if re.search(r"#\s*SOLUTION\s*$", line)
+            }
+        for cell in question.test_cells:
+            if cell.lstrip().split("\n", 1)[0].lstrip("# ").upper().startswith("HIDDEN"):
+                secret |= _meaningful_lines(cell)
+    secret.discard("")
+    public: set[str] = set()
+    solution_or_test = {c for q in questions.values() for c in q.solution_cells + q.test_cells}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source not in solution_or_test:
+            public |= _meaningful_lines(cell.source)
+    return secret - public
+
+
+def leaked_lines(master: str | Path, student_dir: str | Path) -> list[str]:
+    """Secret lines of the master found in the released student notebook or its tests."""
+    student_dir = Path(student_dir)
+    shown: set[str] = set()
+    for notebook in student_dir.glob("*.ipynb"):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            shown |= {line.strip() for line in cell.source.split("\n")}
+    for test_file in student_dir.glob("tests/*.py"):
+        text = test_file.read_text()
+        shown |= {line.strip() for line in text.replace("\\n", "\n").split("\n")}
+        shown |= {
+            line.strip().removeprefix(">>> ").removeprefix("... ")
+            for line in text.replace("\\n", "\n").split("\n")
+        }
+    return sorted(line for line in secret_lines(master) if line in shown)
+
+
+def run_student_notebook(notebook: str | Path, timeout: int = 600) -> dict[str, str]:
+    """Execute a released notebook as a student would, errors allowed.
+
+    Returns the printed result of each ``grader.check("name")`` cell, by question.
+    """
+    from nbclient import NotebookClient
+
+    notebook = Path(notebook).resolve()
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
+    client.execute()
+    checks: dict[str, str] = {}
+    for cell in nb.cells:
+        match = (
+            re.match(r'grader\.check\("([^"]+)"\)', cell.source.strip())
+            if cell.cell_type == "code"
+            else None
+        )
+        if match:
+            texts = []
+            for output in cell.outputs:
+                texts.append(output.get("text", ""))
+                texts.append(output.get("data", {}).get("text/plain", ""))
+                texts.append(output.get("evalue", ""))
+            checks[match.group(1)] = "".join(texts)
+    return checks
+
+
+def check_passed(output: str) -> bool:
+    """Whether a ``grader.check`` output reports that every test case passed."""
+    return "All test cases passed" in output
