@@ -22,8 +22,11 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(READY)
 
+# Jupyter refuses to run as root unless told; containers and WSL often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(READY)
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $(ROOT_FLAG)
 
 test: $(READY)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)

@@ -241,3 +241,25 @@ def test_cli_check_exit_status(tmp_path, capsys):
         assert "[setup-cell]" in capsys.readouterr().out
     finally:
         broken.unlink(missing_ok=True)
+
+
+def test_papermill_overrides_the_parameters_cell(tmp_path):
+    """The 'parameters' tag lets papermill (and the SLURM notebook job) change defaults."""
+    import papermill
+
+    output = tmp_path / "tensors_run.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / SAMPLE),
+        str(output),
+        parameters={"MATRIX_SIZE": 64},
+        cwd=str(ROOT / "Chapter1"),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    nb = nbformat.read(output, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "MATRIX_SIZE = 64" in injected[0].source
+    printed = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "64x64 matrix product" in printed
