@@ -68,5 +68,5 @@ def describe_device(device: torch.device) -> str:
     elif device.type == "mps":
         detail = "Apple GPU"
     else:
-        detail = f"{torch.get_num_threads()} threads; no GPU found"
+        detail = "no GPU found"
     return f"Using device: {device.type} ({detail})"

@@ -1,0 +1,233 @@
+"""Plausible wrong answers to Chapter1/hw1_logistic_softmax.ipynb; each must fail a test.
+
+tests/test_homework.py runs every entry in place of the question's solution cell (the
+blank the student receives is always tried as well) and fails unless at least one of the
+question's tests, hidden ones included, rejects it.
+"""
+
+MISTAKES = {
+    "q1_linear": {
+        "missing bias": "def linear(X, W, b):\n    return X @ W\n",
+        "bias added to the weights": "def linear(X, W, b):\n    return X @ (W + b)\n",
+    },
+    "q2_bce_loss": {
+        "unstable (log of sigmoid)": (
+            "def bce_loss(logits, y):\n"
+            "    p = 1 / (1 + torch.exp(-logits))\n"
+            "    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n"
+        ),
+        "max(z, 0) with clamp: wrong gradient at z = 0": (
+            "def bce_loss(logits, y):\n"
+            "    per_example = logits.clamp(min=0) - logits * y"
+            " + torch.log1p(torch.exp(-logits.abs()))\n"
+            "    return per_example.mean()\n"
+        ),
+        "sum instead of mean": (
+            "def bce_loss(logits, y):\n"
+            "    per_example = (logits + logits.abs()) / 2 - logits * y"
+            " + torch.log1p(torch.exp(-logits.abs()))\n"
+            "    return per_example.sum()\n"
+        ),
+        "labels swapped": (
+            "def bce_loss(logits, y):\n"
+            "    per_example = (logits + logits.abs()) / 2 - logits * (1 - y)"
+            " + torch.log1p(torch.exp(-logits.abs()))\n"
+            "    return per_example.mean()\n"
+        ),
+        "log1p(exp(-z)) without the absolute value": (
+            "def bce_loss(logits, y):\n"
+            "    per_example = (logits + logits.abs()) / 2 - logits * y"
+            " + torch.log1p(torch.exp(-logits))\n"
+            "    return per_example.mean()\n"
+        ),
+    },
+    "q3_log_softmax": {
+        "unstable softmax (no max subtracted)": (
+            "def log_softmax(Z):\n"
+            "    return torch.log(torch.exp(Z) / torch.exp(Z).sum(dim=1, keepdim=True))\n"
+        ),
+        "unstable log-sum-exp (no max subtracted)": (
+            "def log_softmax(Z):\n    return Z - torch.log(torch.exp(Z).sum(dim=1, keepdim=True))\n"
+        ),
+        "normalized over the wrong axis": (
+            "def log_softmax(Z):\n"
+            "    shifted = Z - Z.max(dim=0, keepdim=True).values\n"
+            "    return shifted - torch.log(torch.exp(shifted).sum(dim=0, keepdim=True))\n"
+        ),
+        "max subtracted but not added back": (
+            "def log_softmax(Z):\n"
+            "    m = Z.max(dim=1, keepdim=True).values\n"
+            "    return Z - torch.log(torch.exp(Z - m).sum(dim=1, keepdim=True))\n"
+        ),
+        "softmax instead of log-softmax": (
+            "def log_softmax(Z):\n"
+            "    shifted = torch.exp(Z - Z.max(dim=1, keepdim=True).values)\n"
+            "    return shifted / shifted.sum(dim=1, keepdim=True)\n"
+        ),
+    },
+    "q4_cross_entropy": {
+        "sum instead of mean": (
+            "def cross_entropy(Z, y):\n    return -log_softmax(Z)[torch.arange(len(y)), y].sum()\n"
+        ),
+        "unstable softmax (no max subtracted)": (
+            "def cross_entropy(Z, y):\n"
+            "    p = torch.exp(Z) / torch.exp(Z).sum(dim=1, keepdim=True)\n"
+            "    return -torch.log(p[torch.arange(len(y)), y]).mean()\n"
+        ),
+        "column indexing Z[:, y]": (
+            "def cross_entropy(Z, y):\n    return -log_softmax(Z)[:, y].mean()\n"
+        ),
+        "mean over all n*K entries of the one-hot product": (
+            "def cross_entropy(Z, y):\n"
+            "    one_hot = torch.zeros_like(Z)\n"
+            "    one_hot[torch.arange(len(y)), y] = 1\n"
+            "    return -(one_hot * log_softmax(Z)).mean()\n"
+        ),
+        "raw scores instead of log-probabilities": (
+            "def cross_entropy(Z, y):\n    return -Z[torch.arange(len(y)), y].mean()\n"
+        ),
+    },
+    "q5_gd_step": {
+        "gradient ascent (plus sign)": (
+            "def gd_step(params, lr):\n"
+            "    with torch.no_grad():\n"
+            "        for p in params:\n"
+            "            p += lr * p.grad\n"
+            "            p.grad.zero_()\n"
+        ),
+        "gradients never reset": (
+            "def gd_step(params, lr):\n"
+            "    with torch.no_grad():\n"
+            "        for p in params:\n"
+            "            p -= lr * p.grad\n"
+        ),
+        "rebinds the name instead of updating in place": (
+            "def gd_step(params, lr):\n"
+            "    with torch.no_grad():\n"
+            "        for p in params:\n"
+            "            p = p - lr * p.grad\n"
+            "            p.grad = None\n"
+        ),
+        "only the first parameter updated": (
+            "def gd_step(params, lr):\n"
+            "    with torch.no_grad():\n"
+            "        params[0] -= lr * params[0].grad\n"
+            "        for p in params:\n"
+            "            p.grad.zero_()\n"
+        ),
+    },
+    "q6_fit_logistic": {
+        "bias never trained": (
+            "def fit_logistic(X, y, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros((), dtype=X.dtype)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        loss = bce_loss(linear(X, W, b), y.to(X.dtype))\n"
+            "        loss.backward()\n"
+            "        losses.append(loss.item())\n"
+            "        gd_step([W], lr)\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+        "loss recorded after the step": (
+            "def fit_logistic(X, y, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros((), dtype=X.dtype, requires_grad=True)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        bce_loss(linear(X, W, b), y.to(X.dtype)).backward()\n"
+            "        gd_step([W, b], lr)\n"
+            "        with torch.no_grad():\n"
+            "            losses.append(bce_loss(linear(X, W, b), y.to(X.dtype)).item())\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+        "random instead of zero initialization": (
+            "def fit_logistic(X, y, epochs, lr):\n"
+            "    W = (0.1 * torch.randn(X.shape[1], dtype=X.dtype)).requires_grad_()\n"
+            "    b = torch.zeros((), dtype=X.dtype, requires_grad=True)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        loss = bce_loss(linear(X, W, b), y.to(X.dtype))\n"
+            "        loss.backward()\n"
+            "        losses.append(loss.item())\n"
+            "        gd_step([W, b], lr)\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+        "one epoch short": (
+            "def fit_logistic(X, y, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros((), dtype=X.dtype, requires_grad=True)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs - 1):\n"
+            "        loss = bce_loss(linear(X, W, b), y.to(X.dtype))\n"
+            "        loss.backward()\n"
+            "        losses.append(loss.item())\n"
+            "        gd_step([W, b], lr)\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+    },
+    "q7_fit_softmax": {
+        "bias never trained": (
+            "def fit_softmax(X, y, n_classes, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], n_classes, dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros(n_classes, dtype=X.dtype)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        loss = cross_entropy(linear(X, W, b), y)\n"
+            "        loss.backward()\n"
+            "        losses.append(loss.item())\n"
+            "        gd_step([W], lr)\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+        "learning rate ignored": (
+            "def fit_softmax(X, y, n_classes, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], n_classes, dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros(n_classes, dtype=X.dtype, requires_grad=True)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        loss = cross_entropy(linear(X, W, b), y)\n"
+            "        loss.backward()\n"
+            "        losses.append(loss.item())\n"
+            "        gd_step([W, b], 0.1)\n"
+            "    return W.detach(), b.detach(), losses\n"
+        ),
+        "losses kept as tensors on the graph": (
+            "def fit_softmax(X, y, n_classes, epochs, lr):\n"
+            "    W = torch.zeros(X.shape[1], n_classes, dtype=X.dtype, requires_grad=True)\n"
+            "    b = torch.zeros(n_classes, dtype=X.dtype, requires_grad=True)\n"
+            "    losses = []\n"
+            "    for _ in range(epochs):\n"
+            "        loss = cross_entropy(linear(X, W, b), y)\n"
+            "        loss.backward()\n"
+            "        losses.append(loss)\n"
+            "        gd_step([W, b], lr)\n"
+            "    return W, b, losses\n"
+        ),
+    },
+    "q8_accuracy": {
+        "threshold 0.5 on logits": (
+            "def accuracy(scores, y):\n"
+            "    if scores.ndim == 1:\n"
+            "        predictions = (scores > 0.5).long()\n"
+            "    else:\n"
+            "        predictions = scores.argmax(dim=1)\n"
+            "    return (predictions == y).float().mean().item()\n"
+        ),
+        "argmax over the wrong axis": (
+            "def accuracy(scores, y):\n"
+            "    if scores.ndim == 1:\n"
+            "        predictions = (scores > 0).long()\n"
+            "    else:\n"
+            "        predictions = scores.argmax(dim=0)\n"
+            "    return (predictions == y).float().mean().item()\n"
+        ),
+        "count instead of fraction": (
+            "def accuracy(scores, y):\n"
+            "    if scores.ndim == 1:\n"
+            "        predictions = (scores > 0).long()\n"
+            "    else:\n"
+            "        predictions = scores.argmax(dim=1)\n"
+            "    return float((predictions == y).sum())\n"
+        ),
+    },
+}
