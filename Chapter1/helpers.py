@@ -153,7 +153,7 @@ class Standardizer:
 
 def fit_standardizer(train_features) -> Standardizer:
     """Fit a :class:`Standardizer` on the training features (2-D, ``(n, features)``)."""
-    features = torch.as_tensor(np.asarray(train_features), dtype=torch.float64)
+    features = torch.tensor(np.array(train_features, dtype=np.float64))  # a writable copy
     if features.ndim != 2:
         raise ValueError(
             f"train_features must be 2-D (examples x features), got shape {tuple(features.shape)}"

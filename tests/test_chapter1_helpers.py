@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import struct
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -19,10 +18,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from chapter_modules import load_helpers  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Chapter1"))
-
-import helpers  # noqa: E402
+helpers = load_helpers(1)
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,11 @@
 """Tests for Chapter4/helpers.py: heartbeat models, class weights, metrics, training."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from chapter_modules import load_helpers  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Chapter4"))
-import helpers  # noqa: E402
+helpers = load_helpers(4)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
