@@ -268,18 +268,12 @@ def run_student_notebook(notebook: str | Path, timeout: int = 600) -> dict[str, 
 
     Returns the printed result of each ``grader.check("name")`` cell, by question.
     """
-    from nbclient import NotebookClient
+    from .nbtool import run_notebook
 
     notebook = Path(notebook).resolve()
-    nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(notebook.parent)}},
+    nb = run_notebook(
+        nbformat.read(notebook, as_version=4), notebook.parent, timeout, allow_errors=True
     )
-    client.execute()
     checks: dict[str, str] = {}
     for cell in nb.cells:
         match = (

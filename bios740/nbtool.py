@@ -379,24 +379,32 @@ def notebook_from_script(text: str):
     return nb
 
 
-def execute(path: str | Path, timeout: int = 600):
-    """Run a notebook top to bottom in a fresh kernel in its own folder and save it."""
+def run_notebook(nb, folder: str | Path, timeout: int = 600, allow_errors: bool = False):
+    """Execute an in-memory notebook top to bottom in a fresh kernel started in ``folder``."""
     from nbclient import NotebookClient
 
-    path = Path(path).resolve()
-    nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(folder)}},
     )
+    client.execute()
+    return nb
+
+
+def execute(path: str | Path, timeout: int = 600):
+    """Run a notebook top to bottom in a fresh kernel in its own folder and save it."""
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
     try:
-        client.execute()
+        run_notebook(nb, path.parent, timeout)
     finally:
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
-        nb.metadata.pop("widgets", None) if not _has_widget_outputs(nb) else None
+        if not _has_widget_outputs(nb):
+            nb.metadata.pop("widgets", None)
         nbformat.write(nb, path)
     return nb
 
