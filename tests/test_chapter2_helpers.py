@@ -1,8 +1,5 @@
 """Unit tests for Chapter2/helpers.py."""
 
-import importlib.util
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,12 +8,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from chapter_modules import load_helpers  # noqa: E402
 from torch import nn  # noqa: E402
 
-_PATH = Path(__file__).resolve().parents[1] / "Chapter2" / "helpers.py"
-_SPEC = importlib.util.spec_from_file_location("chapter2_helpers", _PATH)
-helpers = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(helpers)
+helpers = load_helpers(2)
 
 
 @pytest.fixture(autouse=True)

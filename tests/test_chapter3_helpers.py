@@ -1,18 +1,13 @@
 """Unit tests for Chapter3/helpers.py."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from chapter_modules import load_helpers  # noqa: E402
 from torch import nn
 
-_PATH = Path(__file__).resolve().parents[1] / "Chapter3" / "helpers.py"
-_SPEC = importlib.util.spec_from_file_location("chapter3_helpers", _PATH)
-helpers = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(helpers)
+helpers = load_helpers(3)
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (2, 1), (3, 2)])
