@@ -37,7 +37,7 @@ test-offline: $(READY)
 	unshare -n sh -c 'ip link set lo up && $(BIN)/python -m pytest -n $(PYTEST_WORKERS)'
 
 release: $(READY)
-	$(BIN)/python -m bios740.release
+	$(BIN)/python -m bios740.tools.release
 
 lint: $(READY)
 	$(BIN)/python -m ruff check . && $(BIN)/python -m ruff format --check .

@@ -4,7 +4,7 @@ nbval turns every code cell of every notebook into a test item. This file adds o
 more item per notebook, ``<notebook>::budget``, which runs after the notebook's last
 cell while its kernel is still alive. It measures the notebook's wall time (kernel
 start to last cell) and the kernel's peak resident memory, fails the notebook if it ran
-over its time budget (``bios740.nbtool.budget_seconds``: 120 s unless the notebook's
+over its time budget (``bios740.tools.nbtool.budget_seconds``: 120 s unless the notebook's
 metadata says otherwise), and reports both numbers to the controller process, which
 writes ``test-reports/notebooks.json`` and prints a table at the end of the run.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bios740.nbtool import budget_seconds
+from bios740.tools.nbtool import budget_seconds
 
 ROOT = Path(__file__).resolve().parent
 REPORT = ROOT / "test-reports" / "notebooks.json"

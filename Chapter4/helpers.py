@@ -1,6 +1,6 @@
 """Chapter 4 helpers: sequence classifiers for heartbeats, training with class weights, metrics.
 
-Data loading lives in :mod:`bios740.ecg` (chapter 11 reuses it); this file holds what the
+Data loading lives in :mod:`bios740.datasets.ecg` (chapter 11 reuses it); this file holds what the
 chapter's notebooks share: the four models compared in the heartbeat notebook, a small
 training loop that keeps the best epoch on the validation set, and the metrics.
 """

@@ -1,6 +1,6 @@
 """Plausible wrong answers to Chapter3/hw3_convolution_resnet.ipynb; each must fail a test.
 
-tests/test_homework.py runs every entry in place of the question's solution cell (the
+tests/tools/test_homework.py runs every entry in place of the question's solution cell (the
 blank the student receives is always tried as well) and fails unless at least one of the
 question's tests, hidden ones included, rejects it.
 """

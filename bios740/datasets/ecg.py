@@ -13,7 +13,7 @@ What is real and what is simulated
   beats with a compensatory pause, irregular atrial fibrillation), and baseline wander,
   fibrillatory waves, mains hum and noise are added. The records are written to disk as
   WFDB records with annotation files and read back with :mod:`wfdb`, the same code path
-  as PhysioNet's databases (see :mod:`bios740.mitbih` for the real MIT-BIH data).
+  as PhysioNet's databases (see :mod:`bios740.datasets.mitbih` for the real MIT-BIH data).
 * Beats are cut around R peaks **detected** in the signal (:func:`detect_r_peaks`, a
   Pan-Tompkins-style detector); the simulator's known R-peak times are used only to give
   each detected beat its label (matching within 150 ms, as in AAMI EC57) and to measure
@@ -848,7 +848,7 @@ def simulated_records_dir(
 ) -> Path:
     """Write the simulated records once (cached) and return their folder."""
     if cache_dir is None:
-        from .paths import data_dir
+        from bios740.paths import data_dir
 
         cache_dir = data_dir("ecg_simulated")
     folder = Path(cache_dir) / (

@@ -1,10 +1,10 @@
-"""Tests of the semi-synthetic brain-slice data set (bios740.brain_slices)."""
+"""Tests of the semi-synthetic brain-slice data set (bios740.datasets.brain_slices)."""
 
 import numpy as np
 import pytest
 
-from bios740 import brain_slices
-from bios740.brain_slices import (
+from bios740.datasets import brain_slices
+from bios740.datasets.brain_slices import (
     MAX_LESIONS,
     BrainSliceData,
     make_brain_slices,

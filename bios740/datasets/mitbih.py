@@ -75,7 +75,7 @@ def select_classes(beats: BeatSet, names: tuple[str, ...] = ("N", "S", "V", "F")
 
 
 def default_mitbih_dir() -> Path:
-    from .paths import data_dir
+    from bios740.paths import data_dir
 
     return data_dir("mitdb")
 
@@ -110,7 +110,7 @@ def _help_message(directory: Path, records: list[str], reason: str = "") -> str:
     return (
         f"MIT-BIH Arrhythmia Database records are missing from {directory} ({shown}). "
         f"Each record needs three files: NNN.hea, NNN.dat and NNN.atr. Get them with "
-        f"bios740.mitbih.download_mitbih() (needs internet; about 100 MB), or download "
+        f"bios740.datasets.mitbih.download_mitbih() (needs internet; about 100 MB), or download "
         f"https://physionet.org/content/mitdb/1.0.0/ yourself and put the files in {directory} "
         f"(or set BIOS740_DATA_DIR to a folder whose mitdb/ subfolder has them)."
         + (f" Download error: {reason}" if reason else "")
@@ -129,7 +129,7 @@ def load_mitbih_beats(
 ) -> BeatSet:
     """Read MIT-BIH records and return their beats with AAMI labels.
 
-    Beats are cut around R peaks detected with :func:`bios740.ecg.detect_r_peaks` and
+    Beats are cut around R peaks detected with :func:`bios740.datasets.ecg.detect_r_peaks` and
     labelled by the matching reference annotation (within 150 ms); channel 0 is MLII in
     all but a few records. ``x`` has the same three channels as the simulated beats.
 

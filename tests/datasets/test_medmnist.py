@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from bios740 import medmnist
+from bios740.datasets import medmnist
+from bios740.datasets.medmnist import DATASETS, PAPER_RESNET18_28_ACCURACY, load_medmnist
 from bios740.download import DataUnavailableError
-from bios740.medmnist import DATASETS, PAPER_RESNET18_28_ACCURACY, load_medmnist
 
 
 def write_fake(path, n_channels, n_classes, sizes=(12, 4, 6), seed=0):

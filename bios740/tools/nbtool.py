@@ -2,11 +2,11 @@
 
 Usage (from the repository root)::
 
-    python -m bios740.nbtool new Chapter2/03_losses.ipynb --title "Loss functions"
-    python -m bios740.nbtool build drafts/03_losses.py Chapter2/03_losses.ipynb
-    python -m bios740.nbtool stamp            # rewrite setup cell and badge everywhere
-    python -m bios740.nbtool execute Chapter2/03_losses.ipynb
-    python -m bios740.nbtool check            # report convention violations
+    python -m bios740.tools.nbtool new Chapter2/03_losses.ipynb --title "Loss functions"
+    python -m bios740.tools.nbtool build drafts/03_losses.py Chapter2/03_losses.ipynb
+    python -m bios740.tools.nbtool stamp            # rewrite setup cell and badge everywhere
+    python -m bios740.tools.nbtool execute Chapter2/03_losses.ipynb
+    python -m bios740.tools.nbtool check            # report convention violations
 
 The conventions are described in ``docs/AUTHORING.md``; :func:`check_notebook` is the
 single implementation the test suite uses.
@@ -23,9 +23,10 @@ from pathlib import Path
 
 import nbformat
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+TOOLS_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = TOOLS_DIR.parent
 REPOSITORY_ROOT = PACKAGE_DIR.parent
-SETUP_CELL_FILE = PACKAGE_DIR / "setup_cell.py"
+SETUP_CELL_FILE = TOOLS_DIR / "setup_cell.py"
 MAX_BYTES = 1_000_000
 MAX_OUTPUT_LINES = 60
 DEFAULT_BUDGET_S = 120
@@ -48,12 +49,25 @@ tests:
 GRADER_CELL = """import otter
 
 grader = otter.Notebook(tests_dir="tests")"""
+SETUP_CELL_METADATA = {"tags": ["setup"], "jupyter": {"source_hidden": True}}
+MAX_SETUP_LINES = 15
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 def setup_cell_source() -> str:
-    """The one true source of the setup cell (``bios740/setup_cell.py``)."""
-    return SETUP_CELL_FILE.read_text(encoding="utf-8").rstrip("\n")
+    """The one true source of the setup cell (``bios740/tools/setup_cell.py``).
+
+    Raises:
+        ValueError: the source grew past ``MAX_SETUP_LINES`` lines; move code into
+            ``bios740/colab.py`` instead.
+    """
+    source = SETUP_CELL_FILE.read_text(encoding="utf-8").rstrip("\n")
+    if source.count("\n") + 1 > MAX_SETUP_LINES:
+        raise ValueError(
+            f"{SETUP_CELL_FILE} has {source.count(chr(10)) + 1} lines; the setup cell may have "
+            f"at most {MAX_SETUP_LINES}: move the work into bios740/colab.py"
+        )
+    return source
 
 
 def repository_url() -> str:
@@ -107,9 +121,16 @@ def _first_content_index(nb) -> int:
 
 
 def new_setup_cell():
+    """The setup cell, collapsed in JupyterLab (Colab collapses it by its ``@title`` form)."""
     cell = nbformat.v4.new_code_cell(setup_cell_source())
-    cell.metadata["tags"] = ["setup"]
+    cell.metadata.update(json.loads(json.dumps(SETUP_CELL_METADATA)))
     return cell
+
+
+def _is_setup_cell(cell) -> bool:
+    return cell.cell_type == "code" and (
+        "setup" in _tags(cell) or "COURSE_REPOSITORY" in _source(cell)
+    )
 
 
 def stamp(nb, path: str | Path) -> bool:
@@ -130,16 +151,19 @@ def stamp(nb, path: str | Path) -> bool:
         title.source = new_source
         changed = True
     setup_index = first + 1
-    has_setup = setup_index < len(nb.cells) and (
-        "setup" in _tags(nb.cells[setup_index]) or "_course_setup" in _source(nb.cells[setup_index])
-    )
+    has_setup = setup_index < len(nb.cells) and _is_setup_cell(nb.cells[setup_index])
     if not has_setup:
         nb.cells.insert(setup_index, new_setup_cell())
         changed = True
-    elif _source(nb.cells[setup_index]) != setup_cell_source():
-        nb.cells[setup_index].source = setup_cell_source()
-        nb.cells[setup_index].metadata["tags"] = ["setup"]
-        changed = True
+    else:
+        cell = nb.cells[setup_index]
+        if _source(cell) != setup_cell_source():
+            cell.source = setup_cell_source()
+            changed = True
+        for key, value in SETUP_CELL_METADATA.items():
+            if cell.metadata.get(key) != value:
+                cell.metadata[key] = json.loads(json.dumps(value))
+                changed = True
     if is_homework(path) and not any(
         c.cell_type == "raw" and _source(c).startswith("# ASSIGNMENT CONFIG") for c in nb.cells
     ):
@@ -249,8 +273,14 @@ def check_notebook(path: str | Path, as_path: str | None = None) -> list[Violati
     elif _source(nb.cells[setup_index]) != setup_cell_source():
         fail(
             "setup-cell",
-            "the setup cell differs from bios740/setup_cell.py; run "
-            "`python -m bios740.nbtool stamp` instead of editing it by hand",
+            "the setup cell differs from bios740/tools/setup_cell.py; run "
+            "`python -m bios740.tools.nbtool stamp` instead of editing it by hand",
+        )
+    elif not nb.cells[setup_index].metadata.get("jupyter", {}).get("source_hidden"):
+        fail(
+            "setup-cell",
+            "the setup cell must be collapsed (metadata jupyter.source_hidden); run "
+            "`python -m bios740.tools.nbtool stamp`",
         )
 
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -338,45 +368,23 @@ def course_notebooks(root: Path = REPOSITORY_ROOT) -> list[Path]:
 
 
 def notebook_from_script(text: str):
-    """Convert a percent-format script (``# %%`` cells) into a notebook."""
-    nb = nbformat.v4.new_notebook()
+    """Convert a percent-format script (``# %%`` cells, as jupytext writes them) to a notebook.
+
+    Raises:
+        ValueError: the script has no ``# %%`` cell marker.
+    """
+    import jupytext
+
+    if not re.search(r"^# %%", text, flags=re.M):
+        raise ValueError("the script must use '# %%' cell markers (jupytext's percent format)")
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
-    header = re.compile(r"^# %%(?:\s+\[(markdown|md|raw)\])?(.*)$")
-    cells: list[tuple[str, dict, list[str]]] = []
-    for line in text.splitlines():
-        match = header.match(line)
-        if match:
-            kind = {"md": "markdown", None: "code"}.get(match.group(1), match.group(1))
-            options = {}
-            tags = re.search(r"tags\s*=\s*(\[[^\]]*\])", match.group(2))
-            if tags:
-                options["tags"] = json.loads(tags.group(1))
-            cells.append((kind, options, []))
-        elif cells:
-            cells[-1][2].append(line)
-        elif line.strip():
-            raise ValueError("the script must start with a '# %%' cell marker")
-    for kind, options, lines in cells:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if kind in ("markdown", "raw"):
-            lines = [re.sub(r"^# ?", "", line) for line in lines]
-        source = "\n".join(lines)
-        if kind == "markdown":
-            cell = nbformat.v4.new_markdown_cell(source)
-        elif kind == "raw":
-            cell = nbformat.v4.new_raw_cell(source)
-        else:
-            if not source.strip():
-                continue
-            cell = nbformat.v4.new_code_cell(source)
-        if options.get("tags"):
-            cell.metadata["tags"] = options["tags"]
-        nb.cells.append(cell)
-    return nb
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip()]
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
+    return nbformat.from_dict(nb)
 
 
 def run_notebook(nb, folder: str | Path, timeout: int = 600, allow_errors: bool = False):
@@ -403,10 +411,53 @@ def execute(path: str | Path, timeout: int = 600):
     finally:
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
+        show_final_progress_bars(nb)
         if not _has_widget_outputs(nb):
             nb.metadata.pop("widgets", None)
         nbformat.write(nb, path)
     return nb
+
+
+def _widget_text(widget_id: str, states: dict) -> str:
+    """Text of a widget from its saved state: HTML labels and progress bars, recursively."""
+    widget = states.get(widget_id, {})
+    state = widget.get("state", {})
+    kind = widget.get("model_name", "")
+    if kind == "HBoxModel":
+        return "".join(
+            _widget_text(child.removeprefix("IPY_MODEL_"), states)
+            for child in state.get("children", [])
+        )
+    if kind in ("HTMLModel", "LabelModel"):
+        return re.sub(r"<[^>]+>|&nbsp;", " ", str(state.get("value", ""))).replace("  ", " ")
+    if kind in ("FloatProgressModel", "IntProgressModel"):
+        high = float(state.get("max", 1) or 1)
+        filled = round(10 * float(state.get("value", 0)) / high)
+        return "|" + "█" * filled + " " * (10 - filled) + "|"
+    return ""
+
+
+def show_final_progress_bars(nb) -> int:
+    """Store each progress bar's text in its final state (GitHub shows only the text).
+
+    A tqdm bar in a notebook is a widget whose plain-text fallback is written once, when
+    the bar is created ("0%| | 0/800"). Readers on GitHub or nbviewer see that text, so
+    every bar looks frozen at zero. The final state is in the notebook's saved widget
+    state; this writes it into the text fallback. Returns the number of bars rewritten.
+    """
+    states = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    states = states.get("state", {})
+    rewritten = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if not view or view.get("model_id") not in states:
+                continue
+            text = _widget_text(view["model_id"], states).strip()
+            if text:
+                output["data"]["text/plain"] = text
+                rewritten += 1
+    return rewritten
 
 
 def _has_widget_outputs(nb) -> bool:
@@ -478,7 +529,7 @@ def build(script: str | Path, path: str | Path, run: bool = True) -> list[Violat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bios740.nbtool", description=__doc__.split("\n")[0]
+        prog="python -m bios740.tools.nbtool", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     new = commands.add_parser("new", help="create a notebook from the template")

@@ -14,7 +14,7 @@ the file, it raises an error that names the file and the folder to put it in.
 
 Typical use (on Colab)::
 
-    from bios740.medmnist import load_medmnist, PAPER_RESNET18_28_ACCURACY
+    from bios740.datasets.medmnist import load_medmnist, PAPER_RESNET18_28_ACCURACY
 
     data = load_medmnist("bloodmnist")
     x_train, y_train = data.train  # float32 (N, 3, 28, 28) in [0, 1], int64 (N,)
@@ -192,7 +192,7 @@ def medmnist_path(name: str, root: str | Path | None = None) -> Path:
     """Where the ``.npz`` file of set ``name`` is expected (``data_dir("medmnist")`` by default)."""
     info = _info(name)
     if root is None:
-        from .paths import data_dir
+        from bios740.paths import data_dir
 
         root = data_dir("medmnist")
     return Path(root) / info.filename
@@ -207,7 +207,7 @@ def download_medmnist(
         bios740.download.DataUnavailableError: offline or a wrong checksum; the message
             names the file and where to put it.
     """
-    from .download import download
+    from bios740.download import download
 
     info = _info(name)
     destination = medmnist_path(name, root)

@@ -1,10 +1,10 @@
-"""Tests for bios740.mitbih on small WFDB records written here (no PhysioNet access)."""
+"""Tests for bios740.datasets.mitbih on small WFDB records written here (no PhysioNet access)."""
 
 import numpy as np
 import pytest
 import wfdb
 
-from bios740 import ecg, mitbih
+from bios740.datasets import ecg, mitbih
 
 SYMBOL_CYCLE = ["N", "A", "N", "V", "N", "L", "F", "N", "/", "N", "R", "E"]
 

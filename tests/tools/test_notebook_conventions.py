@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bios740 import nbtool
+from bios740.tools import nbtool
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = nbtool.course_notebooks()
 SAMPLE = "Chapter1/01_tensors.ipynb"
 
@@ -212,7 +212,7 @@ def test_notebook_from_script_round_trip():
     assert nb.cells[0].source == "# Title\n\ntext"
     assert nb.cells[1].metadata["tags"] == ["parameters"] and nb.cells[1].source == "EPOCHS = 3"
     assert nb.cells[2].source == "# BEGIN QUESTION\nname: q1"
-    with pytest.raises(ValueError, match="start with"):
+    with pytest.raises(ValueError, match="cell markers"):
         nbtool.notebook_from_script("x = 1\n")
 
 

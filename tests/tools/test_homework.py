@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bios740 import homework, release
+from bios740.tools import homework, release
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MASTERS = release.homework_masters()
 IDS = [f"{m.parent.name}_{m.stem}" for m in MASTERS]
 _released: dict[Path, release.ReleasedHomework] = {}

@@ -1,9 +1,9 @@
-"""Tests for bios740.ecg: simulated arrhythmia records, R-peak detection, beat data sets."""
+"""Tests for bios740.datasets.ecg: simulated arrhythmia records, R-peak detection, beat data sets."""
 
 import numpy as np
 import pytest
 
-from bios740 import ecg
+from bios740.datasets import ecg
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "Chapter1" / "train_ddp.py"
 SLURM_DIR = REPO_ROOT / "Chapter1" / "slurm"
 SBATCH_FILES = ["notebook_gpu.sbatch", "ddp_multi_gpu.sbatch"]

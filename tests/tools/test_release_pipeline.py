@@ -13,7 +13,7 @@ import zipfile
 import nbformat
 import pytest
 
-from bios740 import homework, nbtool, release
+from bios740.tools import homework, nbtool, release
 
 DEMO = r"""
 # %% [markdown]

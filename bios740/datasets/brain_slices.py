@@ -24,7 +24,7 @@ segmentation and registration (chapter 10).
 
 Typical use::
 
-    from bios740.brain_slices import make_brain_slices, split_by_subject
+    from bios740.datasets.brain_slices import make_brain_slices, split_by_subject
 
     data = make_brain_slices(n_subjects=100, slices_per_subject=20, seed=0)
     train, val, test = split_by_subject(data, fractions=(0.6, 0.2, 0.2), seed=0)
@@ -164,7 +164,7 @@ class BrainSliceData:
 def _data_cache_dir() -> Path | None:
     """The disk cache folder, or None when the course's path helper is unavailable."""
     try:
-        from .paths import data_dir
+        from bios740.paths import data_dir
     except ImportError:  # pragma: no cover - the course package ships paths
         return None
     try:

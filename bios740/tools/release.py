@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUTPUT = REPOSITORY_ROOT / "release"
 
 
@@ -79,7 +79,7 @@ def release_master(master: str | Path, output: str | Path = DEFAULT_OUTPUT) -> R
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bios740.release", description=__doc__.split("\n")[0]
+        prog="python -m bios740.tools.release", description=__doc__.split("\n")[0]
     )
     parser.add_argument("masters", nargs="*", help="homework masters (default: all)")
     parser.add_argument(
