@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python -m bios740.tools.nbtool stamp            # rewrite setup cell and badge everywhere
     python -m bios740.tools.nbtool execute Chapter2/03_losses.ipynb
     python -m bios740.tools.nbtool check            # report convention violations
+    python -m bios740.tools.nbtool sweep            # every notebook with SEED 0-4 (make test-seeds)
 
 The conventions are described in ``docs/AUTHORING.md``; :func:`check_notebook` is the
 single implementation the test suite uses.
@@ -539,6 +540,14 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("script")
     build_cmd.add_argument("path")
     build_cmd.add_argument("--no-run", action="store_true", help="convert and stamp only")
+    sweep_cmd = commands.add_parser(
+        "sweep",
+        help="run notebooks with SEED 0-4 and other thread counts (offline: make test-seeds)",
+    )
+    sweep_cmd.add_argument("paths", nargs="*", help="notebooks (default: every course notebook)")
+    sweep_cmd.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    sweep_cmd.add_argument("--jobs", type=int, default=2, help="notebooks at once (default 2)")
+    sweep_cmd.add_argument("--budget", type=float, default=90.0, help="seconds per run (90)")
     for name, text in (
         ("stamp", "rewrite setup cell and badge"),
         ("check", "report violations"),
@@ -558,6 +567,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {args.path}: {len(violations)} convention violations")
         return 1 if violations else 0
     paths = [Path(p) for p in args.paths] or course_notebooks()
+    if args.command == "sweep":
+        from bios740.tools import sweep
+
+        runs = sweep.sweep(paths, tuple(args.seeds), jobs=args.jobs, budget_s=args.budget)
+        sweep.write_report(runs, REPOSITORY_ROOT / "test-reports" / "seeds.json")
+        print(sweep.report(runs))
+        return 0 if all(run.passed for run in runs) else 1
     status = 0
     for path in paths:
         if args.command == "stamp":
