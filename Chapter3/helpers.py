@@ -1,14 +1,19 @@
 """Reusable code for Chapter 3 (convolutional networks).
 
 * :func:`conv2d_loops` and :func:`conv2d_unfold`: 2-D convolution (cross-correlation, as in
-  ``nn.Conv2d``) written out by hand.
-* :class:`SmallCNN`: the small lesion classifier of notebooks 03 to 05.
-* :func:`train_classifier`, :func:`predict_proba`, :func:`augment`: a compact training loop
-  with on-the-fly augmentation.
-* :func:`expected_calibration_error`, :func:`reliability_bins`: calibration (Guo et al., 2017).
-* :func:`saliency_map`, :func:`grad_cam`, :func:`pointing_game`: what the network looks at
-  (Simonyan et al., 2014; Selvaraju et al., 2017; Zhang et al., 2018). Chapter 9 reuses
-  :func:`grad_cam`.
+  ``nn.Conv2d``) written out by hand (notebook 01, homework 3).
+* :func:`augment`: label-preserving augmentation of brain slices for
+  ``bios740.training.fit(transform=...)``.
+* :func:`scale_channels`, :func:`train_lesion_cnn`, :func:`lesion_probability`: the recipe
+  of notebooks 03 to 05 (per-channel scaling, ``bios740.models.SmallCNN`` trained with
+  ``bios740.training.fit``, Adam and a one-cycle schedule, augmentation), and the
+  probability of "lesion", optionally temperature-scaled.
+* :func:`reliability_bins`, :func:`expected_calibration_error`: calibration (Guo et al., 2017).
+* :func:`bootstrap_by_subject`: intervals that resample subjects, not slices.
+
+The small CNN is :class:`bios740.models.SmallCNN`; saliency, Grad-CAM and the pointing game
+are in :mod:`bios740.interpret` (chapter 9 reuses them); training is
+:func:`bios740.training.fit`.
 """
 
 from __future__ import annotations
@@ -17,21 +22,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+
+from bios740.models import SmallCNN
+from bios740.training import History, fit, predict, tensor_loader
 
 __all__ = [
-    "SmallCNN",
     "augment",
+    "bootstrap_by_subject",
     "conv2d_loops",
     "conv2d_unfold",
     "expected_calibration_error",
-    "grad_cam",
-    "pointing_game",
-    "predict_proba",
+    "lesion_probability",
     "reliability_bins",
-    "saliency_map",
-    "standardize",
-    "train_classifier",
+    "scale_channels",
+    "train_lesion_cnn",
 ]
 
 
@@ -86,126 +90,118 @@ def conv2d_unfold(x, weight, bias=None, stride: int = 1, padding: int = 0):
     return out.reshape(x.shape[0], weight.shape[0], height, width)
 
 
-class SmallCNN(nn.Module):
-    """A small CNN for 64 x 64 (or 28 x 28) images: four 3 x 3 conv blocks, global max pool.
-
-    Two 2 x 2 poolings leave a feature map of a quarter of the input size (16 x 16 for
-    64 x 64 inputs); the last block (:attr:`last_conv`) is the one Grad-CAM looks at. Global
-    max pooling suits detection: one strong local response (a lesion) anywhere is enough.
-    """
-
-    def __init__(self, in_channels: int = 1, n_classes: int = 2, width: int = 8):
-        super().__init__()
-
-        def block(c_in, c_out):
-            return nn.Sequential(
-                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-                nn.BatchNorm2d(c_out),
-                nn.ReLU(inplace=True),
-            )
-
-        self.features = nn.Sequential(
-            block(in_channels, width),
-            nn.MaxPool2d(2),
-            block(width, 2 * width),
-            nn.MaxPool2d(2),
-            block(2 * width, 4 * width),
-            block(4 * width, 4 * width),
-        )
-        self.head = nn.Linear(4 * width, n_classes)
-
-    @property
-    def last_conv(self) -> nn.Module:
-        """The last convolutional block, whose activations Grad-CAM weights."""
-        return self.features[-1]
-
-    def forward(self, x):
-        features = self.features(x)
-        return self.head(torch.amax(features, dim=(2, 3)))
-
-
-def standardize(images, mean: float | None = None, std: float | None = None):
-    """Scale images by a mean and standard deviation (computed from ``images`` if not given).
-
-    Returns ``(scaled, mean, std)``; pass the training set's mean and std for the others.
-    """
-    if mean is None:
-        mean, std = float(images.mean()), float(images.std())
-    if std is None or std <= 0:
-        raise ValueError("std must be positive")
-    return (images - mean) / std, mean, std
-
-
-def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 4):
-    """Random left-right flips, shifts of up to ``max_shift`` pixels and intensity changes.
+def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 3, gain=0.1):
+    """Random left-right flips, shifts and scanner gains, each drawn per image.
 
     All three keep the label: a lesion stays a lesion when the slice is mirrored (the brain
-    is nearly symmetric), moved a little, or scanned with a different gain.
+    is nearly symmetric), moved a few pixels (the border is filled with background, not
+    wrapped around), or scanned with a gain ``1 +- gain``. The gain multiplies the
+    intensities, so pass images scaled without centring (background 0), e.g.
+    ``x / x_train.std()``, for it to act as a scanner gain.
+
+    Args:
+        images: ``(N, C, H, W)`` batch.
+        generator: a seeded ``torch.Generator`` (CPU), so that runs repeat.
+        max_shift: largest shift in pixels along each axis.
+        gain: largest relative change of the intensity.
     """
-    n = images.shape[0]
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ValueError(
+            f"images must be a (N, C, H, W) tensor, got {getattr(images, 'shape', images)}"
+        )
+    n, _, height, width = images.shape
     device = images.device
-    flip = torch.rand(n, generator=generator) < 0.5
-    images = torch.where(flip.to(device).view(n, 1, 1, 1), images.flip(-1), images)
+    flip = (torch.rand(n, generator=generator) < 0.5).to(device).view(n, 1, 1, 1)
+    images = torch.where(flip, images.flip(-1), images)
     if max_shift > 0:
-        shifts = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
-        images = torch.roll(images, shifts=shifts, dims=(-2, -1))
-    gain = 1.0 + 0.1 * (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1)
-    return images * gain.to(device)
+        padded = F.pad(images, (max_shift,) * 4)
+        offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator).tolist()
+        images = torch.stack(
+            [padded[i, :, r : r + height, c : c + width] for i, (r, c) in enumerate(offsets)]
+        )
+    scale = 1.0 + gain * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
+    return images * scale.to(device)
 
 
-def train_classifier(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    epochs: int = 5,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    augment_data: bool = True,
-    seed: int = 0,
-    progress: bool = True,
-    desc: str = "training",
-) -> list[float]:
-    """Train ``model`` with Adam and cross-entropy; return the mean training loss per epoch.
+def scale_channels(x_train: torch.Tensor, *others: torch.Tensor):
+    """Divide every channel by its standard deviation on the training images.
 
-    ``images`` and ``labels`` should already be on the model's device.
+    No centring: the background stays 0 and a scanner gain stays a multiplication (see
+    :func:`augment`). Returns the scaled training images followed by the scaled ``others``.
     """
-    if images.shape[0] != labels.shape[0]:
-        raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError("epochs and batch_size must be positive")
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if not isinstance(x_train, torch.Tensor) or x_train.ndim != 4:
+        raise ValueError("x_train must be a (N, C, H, W) tensor")
+    scale = x_train.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
+    return tuple(x / scale for x in (x_train, *others))
+
+
+def train_lesion_cnn(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    epochs: int,
+    seed: int,
+    width: int = 8,
+    n_classes: int = 2,
+    lr: float = 3e-3,
+    batch_size: int = 64,
+    augment_data: bool = True,
+    validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+    metrics=None,
+    model: nn.Module | None = None,
+    parameters=None,
+    desc: str = "training",
+) -> tuple[nn.Module, History]:
+    """Train a lesion classifier with ``bios740.training.fit``; return it and its history.
+
+    Adam with a one-cycle learning-rate schedule (stepped per batch), cross-entropy, and
+    :func:`augment` on each training batch. By default a fresh
+    ``SmallCNN(in_channels, n_classes, width)`` seeded from ``seed``; pass ``model`` (and optionally
+    the ``parameters`` to train, e.g. only the head) to continue from a pretrained one.
+    The model is on the device of ``x_train`` when it returns.
+    """
+    if len(x_train) != len(y_train):
+        raise ValueError(f"{len(x_train)} images but {len(y_train)} labels")
+    torch.manual_seed(seed)
+    if model is None:
+        model = SmallCNN(x_train.shape[1], n_classes, width=width)
+    model = model.to(x_train.device)
+    optimizer = torch.optim.Adam(model.parameters() if parameters is None else parameters, lr=lr)
+    loader = tensor_loader(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * -(-len(images) // batch_size)
+        optimizer, max_lr=lr, total_steps=epochs * len(loader)
     )
-    losses = []
-    for _ in tqdm(range(epochs), desc=desc, disable=not progress, leave=False):
-        model.train()
-        order = torch.randperm(len(images), generator=generator).to(images.device)
-        total = 0.0
-        for start in range(0, len(images), batch_size):
-            batch = order[start : start + batch_size]
-            x = images[batch]
-            if augment_data:
-                x = augment(x, generator)
-            loss = F.cross_entropy(model(x), labels[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(images))
-    return losses
+    generator = torch.Generator().manual_seed(seed)
+    val_loader = None
+    if validation is not None:
+        val_loader = tensor_loader(*validation, batch_size=512)
+    history = fit(
+        model,
+        loader,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        epochs=epochs,
+        val_loader=val_loader,
+        metrics=metrics,
+        scheduler=schedule,
+        scheduler_step="batch",
+        transform=(lambda x: augment(x, generator)) if augment_data else None,
+        desc=desc,
+    )
+    return model, history
 
 
-@torch.no_grad()
-def predict_proba(model: nn.Module, images: torch.Tensor, batch_size: int = 512, temperature=1.0):
-    """Class probabilities ``(N, K)`` on the CPU, in eval mode, optionally temperature-scaled."""
-    model.eval()
-    logits = torch.cat(
-        [model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-    )
-    return torch.softmax(logits / temperature, dim=1).cpu()
+def lesion_probability(model: nn.Module, images: torch.Tensor, temperature: float = 1.0):
+    """Probability of class 1 ("lesion") for each image, as a NumPy array ``(N,)``.
+
+    Runs ``model`` in eval mode (``bios740.training.predict``) and applies a softmax to the
+    logits divided by ``temperature`` (1 leaves them as they are).
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    loader = tensor_loader(images, torch.zeros(len(images), dtype=torch.long), batch_size=512)
+    logits, _ = predict(model, loader)
+    return torch.softmax(logits / temperature, dim=1)[:, 1].numpy()
 
 
 def reliability_bins(confidence, correct, n_bins: int = 10):
@@ -251,65 +247,35 @@ def expected_calibration_error(probabilities, labels, n_bins: int = 10) -> float
     return float((gaps * counts[used]).sum() / counts.sum())
 
 
-def saliency_map(model: nn.Module, images: torch.Tensor, target_class: int = 1):
-    """Vanilla gradient saliency (Simonyan et al., 2014): ``|d score / d pixel|``, max over
-    channels, shape ``(N, H, W)``."""
-    model.eval()
-    images = images.detach().clone().requires_grad_(True)
-    scores = model(images)[:, target_class]
-    (gradient,) = torch.autograd.grad(scores.sum(), images)
-    return gradient.abs().amax(dim=1).detach()
+def bootstrap_by_subject(statistic, subjects, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """Bootstrap a statistic by resampling subjects (all slices of a drawn subject go in).
 
+    Slices of one subject are not independent, so an interval from resampled slices is too
+    narrow; resampling subjects keeps each person's slices together.
 
-def grad_cam(model: nn.Module, layer: nn.Module, images: torch.Tensor, target_class: int = 1):
-    """Grad-CAM (Selvaraju et al., 2017) maps ``(N, H, W)``, upsampled to the input size.
+    Args:
+        statistic: ``f(indices) -> float`` computed on the slices at ``indices`` (e.g. an
+            AUC, or a difference of two AUCs); draws where it fails (one class missing)
+            are skipped.
+        subjects: ``(N,)`` subject of each slice.
+        n_boot: number of bootstrap draws.
+        seed: seed of the draws.
 
-    The activations ``A_k`` of ``layer`` are weighted by the spatial mean of the gradient of
-    the class score with respect to them, summed over channels ``k`` and passed through a
-    ReLU. Each map is scaled to a maximum of 1 (all-zero maps stay zero).
+    Returns:
+        The statistic's bootstrap values; ``np.percentile(values, [2.5, 97.5])`` is a 95 %
+        interval.
     """
-    if not isinstance(layer, nn.Module):
-        raise TypeError("layer must be a module of the model, e.g. model.last_conv")
-    stored = {}
-
-    def keep(_module, _inputs, output):
-        stored["activations"] = output
-
-    handle = layer.register_forward_hook(keep)
-    try:
-        model.eval()
-        scores = model(images)[:, target_class]
-    finally:
-        handle.remove()
-    if "activations" not in stored:
-        raise ValueError("layer was not used in the forward pass; pass a layer of this model")
-    activations = stored["activations"]
-    (gradients,) = torch.autograd.grad(scores.sum(), activations)
-    weights = gradients.mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * activations).sum(dim=1, keepdim=True))
-    cam = F.interpolate(cam, size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
-    peak = cam.amax(dim=(1, 2), keepdim=True)
-    return (cam / peak.clamp_min(1e-12)).detach()
-
-
-def pointing_game(maps, masks, tolerance: int = 1):
-    """Pointing game (Zhang et al., 2018): is each map's peak on the object?
-
-    A hit is a peak within ``tolerance`` pixels (Chebyshev distance) of a mask pixel.
-    Returns a boolean array, one value per map.
-    """
-    maps = np.asarray(maps.cpu() if isinstance(maps, torch.Tensor) else maps)
-    masks = np.asarray(masks, dtype=bool)
-    if maps.shape != masks.shape or maps.ndim != 3:
-        raise ValueError(f"maps and masks must both be (N, H, W), got {maps.shape}, {masks.shape}")
-    if tolerance < 0:
-        raise ValueError("tolerance must be >= 0")
-    hits = np.zeros(len(maps), dtype=bool)
-    for i, (saliency, mask) in enumerate(zip(maps, masks, strict=True)):
-        row, col = np.unravel_index(np.argmax(saliency), saliency.shape)
-        window = mask[
-            max(0, row - tolerance) : row + tolerance + 1,
-            max(0, col - tolerance) : col + tolerance + 1,
-        ]
-        hits[i] = window.any()
-    return hits
+    subjects = np.asarray(subjects)
+    if subjects.ndim != 1 or subjects.size == 0:
+        raise ValueError(f"subjects must be a non-empty 1-D array, got shape {subjects.shape}")
+    unique, inverse = np.unique(subjects, return_inverse=True)
+    rows_of = [np.flatnonzero(inverse == k) for k in range(len(unique))]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_boot):
+        drawn = rng.integers(len(unique), size=len(unique))
+        try:
+            values.append(float(statistic(np.concatenate([rows_of[k] for k in drawn]))))
+        except ValueError:
+            continue
+    return np.asarray(values)

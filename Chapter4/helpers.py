@@ -1,19 +1,22 @@
-"""Chapter 4 helpers: sequence classifiers for heartbeats, training with class weights, metrics.
+"""Chapter 4 helpers: the heartbeat models, the feature baseline, metrics with intervals.
 
-Data loading lives in :mod:`bios740.datasets.ecg` (chapter 11 reuses it); this file holds what the
-chapter's notebooks share: the four models compared in the heartbeat notebook, a small
-training loop that keeps the best epoch on the validation set, and the metrics.
+Data loading lives in :mod:`bios740.datasets.ecg` (chapter 11 reuses it) and training in
+:func:`bios740.training.fit`; this file holds what the chapter's notebooks share: the
+recurrent and convolutional classifiers, the beat features of de Chazal et al. (2004) for
+the classical baseline, macro-F1 with a bootstrap interval over patients, and the
+gradient-over-time measurement of notebook 04.
 """
 
 from __future__ import annotations
 
-import copy
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from bios740 import training
 
 RECURRENT_KINDS = ("rnn", "lstm", "gru")
 
@@ -88,22 +91,11 @@ class ConvClassifier(nn.Module):
         return self.head(features.mean(dim=2))
 
 
-def class_weights(y: np.ndarray | torch.Tensor, n_classes: int) -> torch.Tensor:
-    """Inverse-frequency class weights, scaled so that the average weight per sample is 1.
-
-    With these weights in the cross-entropy every class contributes as much to the loss
-    as if the classes were balanced.
-    """
-    counts = torch.bincount(torch.as_tensor(y).long().cpu(), minlength=n_classes).float()
-    if (counts == 0).any():
-        missing = torch.nonzero(counts == 0).flatten().tolist()
-        raise ValueError(f"classes {missing} have no training samples; cannot weight them")
-    return counts.sum() / (n_classes * counts)
-
-
 def macro_f1(y_true, y_pred, n_classes: int) -> float:
     """Unweighted mean of the per-class F1 scores (classes absent from both count as 0)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} must match")
     scores = []
     for k in range(n_classes):
         tp = np.sum((y_true == k) & (y_pred == k))
@@ -114,7 +106,7 @@ def macro_f1(y_true, y_pred, n_classes: int) -> float:
 
 
 def per_class_recall(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Recall (sensitivity) of each class: correct / true members."""
+    """Recall (sensitivity) of each class: correct / true members (NaN for absent classes)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     return np.array(
         [
@@ -124,9 +116,84 @@ def per_class_recall(y_true, y_pred, n_classes: int) -> np.ndarray:
     )
 
 
+def bootstrap_by_patient(
+    y_true, y_pred, patients, n_classes: int, n_boot: int = 1000, seed: int = 0,
+    return_samples: bool = False,
+) -> tuple:  # fmt: skip
+    """Macro-F1 and its 95 % percentile interval from resampling whole patients.
+
+    Beats of one patient are correlated, so the patients, not the beats, are the
+    independent units: each bootstrap sample draws as many patients as there are, with
+    replacement, and takes all their beats (Efron & Tibshirani, 1993).
+
+    Returns:
+        ``(macro_f1, low, high)``, and the ``n_boot`` bootstrap scores with
+        ``return_samples=True``. The same ``seed`` draws the same patients, so the score
+        arrays of two models give a paired interval for their difference.
+    """
+    y_true, y_pred, patients = map(np.asarray, (y_true, y_pred, patients))
+    if not y_true.shape == y_pred.shape == patients.shape:
+        raise ValueError("y_true, y_pred and patients need one entry per beat each")
+    names = np.unique(patients)
+    if names.size < 2:
+        raise ValueError("need beats of at least two patients to resample patients")
+    rows = [np.flatnonzero(patients == name) for name in names]
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n_boot):
+        chosen = np.concatenate([rows[i] for i in rng.integers(0, names.size, names.size)])
+        scores.append(macro_f1(y_true[chosen], y_pred[chosen], n_classes))
+    low, high = np.percentile(scores, [2.5, 97.5])
+    result = (macro_f1(y_true, y_pred, n_classes), float(low), float(high))
+    return (*result, np.array(scores)) if return_samples else result
+
+
+def beat_features(beats) -> np.ndarray:
+    """Interval and morphology features of each beat, after de Chazal et al. (2004).
+
+    Interval features: RR before and after the beat and the local median RR (seconds),
+    and the first two relative to the third. Morphology: a QRS width estimate (s), the
+    ECG sampled from 50 ms before to 100 ms after the R peak (QRS), from 150 to 450 ms
+    after it (T wave), and from 250 to 70 ms before it (P wave).
+
+    Args:
+        beats: a :class:`bios740.datasets.ecg.BeatSet` with ``rr_s``.
+
+    Returns:
+        ``(beats, features)`` float array.
+    """
+    if getattr(beats, "rr_s", None) is None:
+        raise ValueError("beats.rr_s is missing; load the beats with bios740.datasets.ecg")
+    x, fs = beats.x[:, :, 0], beats.fs
+    t = (np.arange(x.shape[1]) - round(0.25 * fs)) / fs
+
+    def between(start, stop):
+        return x[:, (t >= start - 1e-9) & (t <= stop + 1e-9)]
+
+    core = between(-0.12, 0.12)
+    width = (np.abs(core) > 0.3 * np.abs(core).max(1, keepdims=True)).sum(1, keepdims=True) / fs
+    rr = beats.rr_s.astype(np.float64)
+    parts = [rr, rr[:, :2] / rr[:, 2:], width, between(-0.05, 0.1), between(0.15, 0.45)]
+    return np.concatenate([*parts, between(-0.25, -0.07)], axis=1)
+
+
+@torch.no_grad()
+def predict_classes(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
+    """Predicted class per row of ``x`` (model in eval mode, batches to bound memory)."""
+    outputs, _ = training.predict(
+        model, training.tensor_loader(x, torch.zeros(len(x)), batch_size=batch_size)
+    )
+    return outputs.argmax(1).numpy()
+
+
+def macro_f1_metric(n_classes: int):
+    """Macro-F1 as a :func:`bios740.training.fit` metric ``(outputs, targets) -> float``."""
+    return lambda outputs, targets: macro_f1(targets.numpy(), outputs.argmax(1).numpy(), n_classes)
+
+
 @dataclass
 class TrainResult:
-    """What :func:`train_classifier` returns."""
+    """What :func:`train_beat_classifier` returns."""
 
     model: nn.Module
     best_epoch: int
@@ -134,76 +201,37 @@ class TrainResult:
     seconds: float = 0.0
 
 
-@torch.no_grad()
-def predict_classes(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
-    """Predicted class per row of ``x`` (model in eval mode, batches to bound memory)."""
-    model.eval()
-    device = next(model.parameters()).device
-    outputs = [
-        model(x[i : i + batch_size].to(device)).argmax(1).cpu()
-        for i in range(0, len(x), batch_size)
-    ]
-    return torch.cat(outputs).numpy()
+def train_beat_classifier(
+    model, x_train, y_train, x_val, y_val, *, epochs=15, batch_size=64, lr=3e-3,
+    weighted=True, clip_norm=1.0, seed=0, desc="training", progress=True,
+) -> TrainResult:  # fmt: skip
+    """Adam, class-weighted cross-entropy, clipping, best validation macro-F1 epoch.
 
-
-def train_classifier(
-    model: nn.Module,
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    x_val: torch.Tensor,
-    y_val: torch.Tensor,
-    *,
-    epochs: int = 15,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    weighted: bool = True,
-    clip_norm: float | None = 1.0,
-    seed: int = 0,
-    desc: str = "training",
-    progress: bool = True,
-) -> TrainResult:
-    """Train with Adam and (optionally class-weighted) cross-entropy; keep the best epoch.
-
-    The best epoch is the one with the highest validation macro-F1; its weights are
-    restored at the end (early stopping without stopping). Gradients are clipped to
-    ``clip_norm`` (Pascanu et al., 2013), which keeps recurrent networks stable.
+    A thin wrapper of :func:`bios740.training.fit` kept for homework 4's solution; the
+    lectures call ``fit`` directly.
     """
-    import time
-
     if len(x_train) != len(y_train) or len(x_val) != len(y_val):
         raise ValueError("x and y must have the same number of rows")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    device = next(model.parameters()).device
     n_classes = model.head.out_features
-    weight = class_weights(y_train, n_classes).to(device) if weighted else None
-    loss_fn = nn.CrossEntropyLoss(weight=weight)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {"train_loss": [], "val_macro_f1": []}
-    best_f1, best_epoch, best_state = -1.0, 0, None
+    device = next(model.parameters()).device
+    weight = training.balanced_class_weights(y_train.cpu(), n_classes) if weighted else None
     start = time.perf_counter()
-    for epoch in tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False):
-        model.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
-        for i in range(0, len(order), batch_size):
-            index = order[i : i + batch_size]
-            inputs, targets = x_train[index].to(device), y_train[index].to(device)
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs), targets)
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimizer.step()
-            total += loss.item() * len(index)
-        f1 = macro_f1(y_val.cpu().numpy(), predict_classes(model, x_val), n_classes)
-        history["train_loss"].append(total / len(order))
-        history["val_macro_f1"].append(f1)
-        if f1 > best_f1:
-            best_f1, best_epoch, best_state = f1, epoch, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    return TrainResult(model, best_epoch, history, time.perf_counter() - start)
+    history = training.fit(
+        model,
+        training.tensor_loader(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed),
+        nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device)),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs=epochs,
+        val_loader=training.tensor_loader(x_val, y_val, batch_size=1024),
+        metrics={"macro_f1": macro_f1_metric(n_classes)},
+        clip_grad_norm=clip_norm,
+        best_on="val_macro_f1",
+        mode="max",
+        progress=progress,
+        desc=desc,
+    )
+    record = {"train_loss": history["train_loss"], "val_macro_f1": history["val_macro_f1"]}
+    return TrainResult(model, history.best_epoch, record, time.perf_counter() - start)
 
 
 def input_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:

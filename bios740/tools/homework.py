@@ -6,12 +6,13 @@ a real kernel, top to bottom. After each question it grades, with the released
 autograder's own test files (hidden tests included):
 
 * the solution, which must pass every test;
-* the blank the student receives (otter's own stripping of the solution), and
-* every plausible mistake listed for the question,
+* the blank the student receives (otter's own stripping of the solution),
+* every plausible mistake listed for the question, and
+* every correct variant listed for it (a right answer written differently),
 
 each executed in place of the solution, which is then re-run to restore the state
 for the questions that follow. A mistake counts as rejected when at least one test
-case fails.
+case fails; a correct variant counts as accepted when every test case passes.
 """
 
 from __future__ import annotations
@@ -135,9 +136,16 @@ def _bios740_grade(path):
 """
 
 
+CORRECT_PREFIX = "correct: "
+
+
 @dataclass
 class GradeReport:
-    """Per question: label ("solution", "blank" or a mistake) -> one bool per test case."""
+    """Per question: label -> one bool per test case.
+
+    Labels are ``"solution"``, ``"blank"``, each mistake's label, and each correct
+    variant's label prefixed with :data:`CORRECT_PREFIX`.
+    """
 
     results: dict[str, dict[str, list[bool]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -146,18 +154,45 @@ class GradeReport:
         """True if every test case of the question passed for this version."""
         return all(self.results[question][label])
 
+    def problems(self) -> list[str]:
+        """Every way the tests fail: a rejected solution or correct variant, an accepted mistake."""
+        found = []
+        for question, outcomes in self.results.items():
+            for label, passed in outcomes.items():
+                right = label == "solution" or label.startswith(CORRECT_PREFIX)
+                if right and not all(passed):
+                    found.append(f"{question}: the {label!r} version fails a test {passed}")
+                elif not right and all(passed):
+                    found.append(f"{question}: the {label!r} version passes every test")
+        return found
+
+    def summary(self) -> str:
+        """One line per question: mistakes rejected and correct variants accepted."""
+        lines = []
+        for question, outcomes in self.results.items():
+            wrong = [k for k in outcomes if k != "solution" and not k.startswith(CORRECT_PREFIX)]
+            right = [k for k in outcomes if k.startswith(CORRECT_PREFIX)]
+            lines.append(
+                f"{question}: {sum(not all(outcomes[k]) for k in wrong)}/{len(wrong)} wrong "
+                f"versions rejected (blank included), {sum(all(outcomes[k]) for k in right)}/"
+                f"{len(right)} correct variants accepted"
+            )
+        return "\n".join(lines)
+
 
 def grade_mistakes(
     master: str | Path,
     tests_dir: str | Path,
     mistakes: dict[str, dict[str, str]],
     timeout: float = 600,
+    correct: dict[str, dict[str, str]] | None = None,
 ) -> GradeReport:
-    """Grade the solution, the blank and each listed mistake of every question."""
+    """Grade the solution, the blank, each listed mistake and each correct variant."""
     master = Path(master).resolve()
     tests_dir = Path(tests_dir).resolve()
     steps, questions = parse_master(master)
-    unknown = set(mistakes) - set(questions)
+    correct = correct or {}
+    unknown = (set(mistakes) | set(correct)) - set(questions)
     if unknown:
         raise ValueError(f"mistakes name questions the master lacks: {sorted(unknown)}")
     report = GradeReport()
@@ -191,6 +226,9 @@ def grade_mistakes(
             outcome = report.results.setdefault(question.name, {})
             outcome["solution"] = grade(question)
             versions = {"blank": question.blank(), **mistakes.get(question.name, {})}
+            versions.update(
+                {CORRECT_PREFIX + k: v for k, v in correct.get(question.name, {}).items()}
+            )
             for label, source in versions.items():
                 ok, _, error = kernel.run(source)
                 if not ok:

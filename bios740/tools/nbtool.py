@@ -346,6 +346,15 @@ def check_notebook(path: str | Path, as_path: str | None = None) -> list[Violati
                     f"cell {index} output shows an absolute or user-specific path: "
                     f"{USER_PATH.search(text).group(0)!r}",
                 )
+        if source.startswith("# NBVAL_CHECK_OUTPUT") and any(
+            "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+            for o in cell.get("outputs", [])
+        ):
+            fail(
+                "checked-output",
+                f"cell {index} is marked NBVAL_CHECK_OUTPUT but shows a progress bar, whose "
+                "text differs from run to run: drop the marker or the bar",
+            )
         printed = sum(_output_text(o).count("\n") for o in cell.get("outputs", []))
         if printed > MAX_OUTPUT_LINES:
             fail(

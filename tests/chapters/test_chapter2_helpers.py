@@ -21,9 +21,10 @@ def _close_figures():
 
 
 # ----------------------------------------------------------------- networks
-def test_count_parameters_matches_hand_count():
+def test_make_relu_mlp_layers_and_parameter_count():
     model = helpers.make_relu_mlp(2, [8, 4], 1)
-    assert helpers.count_parameters(model) == (2 * 8 + 8) + (8 * 4 + 4) + (4 + 1)
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert sum(p.numel() for p in model.parameters()) == (2 * 8 + 8) + (8 * 4 + 4) + (4 + 1)
 
 
 def test_make_relu_mlp_rejects_bad_widths():
@@ -169,59 +170,12 @@ def test_plot_decision_boundary_errors():
         helpers.plot_decision_boundary(None, X, y)
 
 
-def test_plot_loss_surface_and_paths():
-    def quadratic(w1, w2):
-        return w1**2 + 10 * w2**2
-
-    ax = helpers.plot_loss_surface(quadratic, (-2, 2), (-1, 1), resolution=40)
-    path = helpers.run_optimizer(
-        lambda w: w[0] ** 2 + 10 * w[1] ** 2, [1.5, 0.8], torch.optim.SGD, 50, lr=0.04
-    )
-    helpers.plot_optimizer_paths({"SGD": path}, ax=ax, minimum=(0, 0), title="paths")
-    assert ax.get_title() == "paths"
-    assert ax.get_legend() is not None
-
-
-def test_plot_loss_surface_errors():
-    with pytest.raises(ValueError, match="element-wise"):
-        helpers.plot_loss_surface(lambda a, b: 1.0, (-1, 1), (-1, 1), resolution=10)
-    with pytest.raises(ValueError, match="constant"):
-        helpers.plot_loss_surface(lambda a, b: a * 0 + 1.0, (-1, 1), (-1, 1), resolution=10)
-    with pytest.raises(ValueError, match="NaN"):
-        helpers.plot_loss_surface(
-            lambda a, b: np.where(a > 0, a, np.nan), (-1, 1), (-1, 1), resolution=10
-        )
-    with pytest.raises(ValueError, match="log_scale"):
-        helpers.plot_loss_surface(lambda a, b: a, (-1, 1), (-1, 1), resolution=10)
-    with pytest.raises(ValueError, match="xlim"):
-        helpers.plot_loss_surface(lambda a, b: a**2, (1, -1), (-1, 1))
-    with pytest.raises(TypeError, match="Axes"):
-        helpers.plot_loss_surface(lambda a, b: a**2, (-1, 1), (-1, 1), ax="axes")
-
-
-def test_plot_optimizer_paths_errors():
-    with pytest.raises(ValueError, match="non-empty"):
-        helpers.plot_optimizer_paths({})
-    with pytest.raises(ValueError, match="shape"):
-        helpers.plot_optimizer_paths({"bad": np.zeros((5, 3))})
-
-
-def test_run_optimizer_converges_and_returns_path():
-    path = helpers.run_optimizer(
-        lambda w: (w[0] - 1) ** 2 + (w[1] + 2) ** 2, [0.0, 0.0], torch.optim.SGD, 100, lr=0.1
-    )
-    assert path.shape == (101, 2)
-    assert np.allclose(path[0], [0, 0])
-    assert np.allclose(path[-1], [1, -2], atol=1e-6)
-
-
-def test_run_optimizer_errors():
-    f = lambda w: (w**2).sum()  # noqa: E731
-    with pytest.raises(TypeError, match="torch.optim"):
-        helpers.run_optimizer(f, [0, 0], "SGD", 10, lr=0.1)
-    with pytest.raises(ValueError, match="steps"):
-        helpers.run_optimizer(f, [0, 0], torch.optim.SGD, 0, lr=0.1)
-    with pytest.raises(ValueError, match="2 numbers"):
-        helpers.run_optimizer(f, [0, 0, 0], torch.optim.SGD, 5, lr=0.1)
-    with pytest.raises(ValueError, match="scalar"):
-        helpers.run_optimizer(lambda w: w * 2, [0, 0], torch.optim.SGD, 5, lr=0.1)
+def test_region_count_matches_the_kinks_of_a_random_shallow_net():
+    # the twin by hand: a 1-k-1 ReLU net has a kink at -b_i / w_i for every hidden unit;
+    # the number of distinct kinks inside the interval, plus one, is its region count
+    torch.manual_seed(3)
+    for width in (3, 10, 40):
+        net = helpers.make_relu_mlp(1, [width], 1)
+        kinks = (-net[0].bias / net[0].weight[:, 0]).detach().numpy()
+        inside = np.unique(np.round(kinks[(kinks > -4) & (kinks < 4)], 6))
+        assert helpers.count_linear_regions_1d(net, -4.0, 4.0, 200_001) == len(inside) + 1

@@ -5,7 +5,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from chapter_modules import load_helpers  # noqa: E402
-from torch import nn
 
 helpers = load_helpers(3)
 
@@ -35,42 +34,74 @@ def test_convolution_rejects_bad_input():
         helpers.conv2d_unfold(np.zeros((1, 1, 5, 5)), torch.zeros(1, 1, 3, 3))
 
 
-def test_small_cnn_shapes_and_training_reduces_loss():
+def test_train_lesion_cnn_learns_a_bright_square():
     torch.manual_seed(0)
-    model = helpers.SmallCNN(in_channels=1, n_classes=2, width=4)
-    x = torch.randn(32, 1, 32, 32)
-    assert model(x).shape == (32, 2)
-    assert model.features(x).shape == (32, 16, 8, 8)
-    # A learnable rule: a bright square somewhere means class 1.
-    y = torch.randint(0, 2, (32,))
+    x = torch.rand(64, 2, 24, 24) * 0.2
+    y = torch.randint(0, 2, (64,))
     for i in np.flatnonzero(y.numpy()):
-        r, c = np.random.default_rng(int(i)).integers(2, 26, size=2)
-        x[i, 0, r : r + 4, c : c + 4] += 4.0
-    losses = helpers.train_classifier(model, x, y, epochs=15, batch_size=16, progress=False)
-    assert losses[-1] < losses[0] * 0.5
-    probabilities = helpers.predict_proba(model, x)
-    assert probabilities.shape == (32, 2)
-    assert torch.allclose(probabilities.sum(dim=1), torch.ones(32), atol=1e-5)
+        r, c = np.random.default_rng(int(i)).integers(2, 18, size=2)
+        x[i, 1, r : r + 4, c : c + 4] += 2.0
+    model, history = helpers.train_lesion_cnn(
+        x, y, epochs=12, seed=0, width=4, batch_size=16, validation=(x, y)
+    )
+    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
+    probability = helpers.lesion_probability(model, x)
+    assert probability.shape == (64,) and ((probability >= 0) & (probability <= 1)).all()
+    assert ((probability > 0.5) == y.numpy().astype(bool)).mean() > 0.9
+    # Temperature scaling keeps the ranking.
+    warmer = helpers.lesion_probability(model, x, temperature=3.0)
+    assert (np.argsort(warmer) == np.argsort(probability)).mean() > 0.95
     with pytest.raises(ValueError, match="labels"):
-        helpers.train_classifier(model, x, y[:3], progress=False)
+        helpers.train_lesion_cnn(x, y[:3], epochs=1, seed=0)
+    with pytest.raises(ValueError, match="temperature"):
+        helpers.lesion_probability(model, x, temperature=0)
 
 
-def test_augment_keeps_shape_and_is_seeded():
-    x = torch.randn(8, 1, 16, 16)
-    a = helpers.augment(x, torch.Generator().manual_seed(1))
-    b = helpers.augment(x, torch.Generator().manual_seed(1))
+def test_augment_is_seeded_per_image_and_does_not_wrap():
+    x = torch.zeros(8, 1, 16, 16)
+    x[:, 0, 0, :] = 1.0  # a bright top row: a shift must not wrap it to the bottom
+    a = helpers.augment(x, torch.Generator().manual_seed(1), max_shift=3, gain=0.0)
+    b = helpers.augment(x, torch.Generator().manual_seed(1), max_shift=3, gain=0.0)
     assert a.shape == x.shape and torch.equal(a, b)
-    assert not torch.equal(a, x)
+    assert a[:, 0, -3:, :].abs().max() == 0
+    rows = [int(torch.nonzero(image[0].sum(dim=1))[0]) if image.sum() else -1 for image in a]
+    assert len(set(rows)) > 1  # shifts differ between images
+    gained = helpers.augment(torch.ones(64, 1, 4, 4), torch.Generator().manual_seed(0), 0, 0.1)
+    assert 0.9 <= gained.min() and gained.max() <= 1.1 and gained.std() > 0.01
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        helpers.augment(torch.zeros(4, 4), torch.Generator())
 
 
-def test_standardize():
-    x = torch.randn(10, 1, 4, 4) * 3 + 2
-    scaled, mean, std = helpers.standardize(x)
-    assert abs(float(scaled.mean())) < 1e-5 and abs(float(scaled.std()) - 1) < 1e-5
-    again, _, _ = helpers.standardize(x, mean, std)
-    assert torch.allclose(again, scaled)
-    with pytest.raises(ValueError):
-        helpers.standardize(x, 0.0, 0.0)
+def test_scale_channels():
+    x = torch.rand(10, 2, 4, 4) * torch.tensor([1.0, 5.0]).view(1, 2, 1, 1)
+    scaled, other = helpers.scale_channels(x, x[:3])
+    assert torch.allclose(scaled.std(dim=(0, 2, 3)), torch.ones(2), atol=1e-5)
+    assert torch.equal(other, scaled[:3]) and (scaled >= 0).all()
+
+
+def test_bootstrap_by_subject_resamples_whole_subjects():
+    subjects = np.repeat(np.arange(5), 4)
+    values = helpers.bootstrap_by_subject(lambda rows: len(rows), subjects, n_boot=50, seed=0)
+    assert (values == 20).all()  # five subjects of four slices drawn each time
+    counts = helpers.bootstrap_by_subject(
+        lambda rows: len(np.unique(subjects[rows])), subjects, n_boot=200, seed=0
+    )
+    assert counts.min() < 5 and counts.max() <= 5
+    again = helpers.bootstrap_by_subject(lambda rows: rows.sum(), subjects, n_boot=20, seed=3)
+    assert np.array_equal(again, helpers.bootstrap_by_subject(lambda r: r.sum(), subjects, 20, 3))
+
+
+def test_bootstrap_skips_draws_where_the_statistic_fails():
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.array([0, 1, 0, 1])
+    scores = np.array([0.1, 0.9, 0.2, 0.8])
+    values = helpers.bootstrap_by_subject(
+        lambda rows: roc_auc_score(labels[rows], scores[rows]), np.array([0, 0, 1, 1]), 100, 0
+    )
+    assert len(values) > 0 and (values == 1.0).all()
+    with pytest.raises(ValueError, match="1-D"):
+        helpers.bootstrap_by_subject(len, np.zeros((2, 2)))
 
 
 def test_calibration_error():
@@ -91,44 +122,16 @@ def test_calibration_error():
         helpers.expected_calibration_error(np.ones((3, 2)) / 2, [0, 1])
 
 
-class _Linear(nn.Module):
-    """A model whose class-1 score is the sum of a 1x1 conv of the input: known gradients."""
+def test_reliability_bins_match_sklearn_calibration_curve():
+    # The lesson's ECE bins against scikit-learn's twin (uniform bins of the positive class).
+    from sklearn.calibration import calibration_curve
 
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 1, 1, bias=False)
-        nn.init.constant_(self.conv.weight, 2.0)
-
-    def forward(self, x):
-        s = self.conv(x).sum(dim=(1, 2, 3))
-        return torch.stack([-s, s], dim=1)
-
-
-def test_saliency_and_grad_cam_on_a_known_model():
-    model = _Linear()
-    x = torch.zeros(2, 1, 8, 8)
-    x[0, 0, 2, 3] = 1.0
-    x[1, 0, 6, 1] = 5.0
-    saliency = helpers.saliency_map(model, x)
-    assert saliency.shape == (2, 8, 8) and torch.allclose(saliency, torch.full((2, 8, 8), 2.0))
-    cam = helpers.grad_cam(model, model.conv, x)
-    assert cam.shape == (2, 8, 8)
-    # The CAM is the positive part of the activation, scaled to a maximum of 1.
-    assert cam[0, 2, 3] == 1.0 and cam[0].sum() == 1.0
-    assert cam[1, 6, 1] == 1.0
-    with pytest.raises(ValueError, match="not used"):
-        helpers.grad_cam(model, nn.Conv2d(1, 1, 1), x)
-
-
-def test_pointing_game():
-    maps = np.zeros((3, 10, 10))
-    masks = np.zeros((3, 10, 10), dtype=bool)
-    masks[:, 4:6, 4:6] = True
-    maps[0, 5, 5] = 1  # on the lesion
-    maps[1, 7, 5] = 1  # two pixels away
-    maps[2, 6, 6] = 1  # diagonal neighbour
-    assert helpers.pointing_game(maps, masks, tolerance=0).tolist() == [True, False, False]
-    assert helpers.pointing_game(maps, masks, tolerance=1).tolist() == [True, False, True]
-    assert helpers.pointing_game(maps, masks, tolerance=2).tolist() == [True, True, True]
-    with pytest.raises(ValueError):
-        helpers.pointing_game(maps, masks[:2])
+    rng = np.random.default_rng(0)
+    probability = rng.uniform(0, 1, 500)
+    labels = (rng.uniform(0, 1, 500) < probability**1.5).astype(int)
+    mean_confidence, accuracy, counts = helpers.reliability_bins(probability, labels, n_bins=10)
+    fraction, mean_predicted = calibration_curve(labels, probability, n_bins=10)
+    used = counts > 0
+    assert np.allclose(accuracy[used], fraction) and np.allclose(
+        mean_confidence[used], mean_predicted
+    )

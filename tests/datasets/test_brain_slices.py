@@ -5,8 +5,10 @@ import pytest
 
 from bios740.datasets import brain_slices
 from bios740.datasets.brain_slices import (
+    CHANNELS,
     MAX_LESIONS,
     BrainSliceData,
+    bright_spot_scores,
     make_brain_slices,
     split_by_subject,
 )
@@ -26,7 +28,9 @@ def data():
 def test_shapes_and_dtypes(data):
     n = 48
     assert len(data) == n
-    assert data.images.shape == (n, 1, 64, 64) and data.images.dtype == np.float32
+    assert data.images.shape == (n, 2, 64, 64) and data.images.dtype == np.float32
+    assert CHANNELS == ("T1", "FLAIR")
+    assert data.lesion_keys.shape == (n, MAX_LESIONS)
     assert data.labels.shape == (n,) and data.labels.dtype == np.int64
     assert data.masks.shape == (n, 64, 64) and data.masks.dtype == bool
     assert data.lesion_ids.shape == (n, 64, 64)
@@ -61,9 +65,9 @@ def test_boxes_enclose_each_lesion(data):
             assert len(rows) > 0
             # The box is the tightest one around the lesion's pixels.
             assert (x0, y0, x1, y1) == (cols.min(), rows.min(), cols.max(), rows.max())
-        assert data.polarity[i, : data.n_lesions[i]].tolist() == [
-            p for p in data.polarity[i] if p != 0
-        ]
+        assert (data.polarity[i, data.n_lesions[i] :] == 0).all()
+        assert (data.lesion_keys[i, : data.n_lesions[i]] >= 0).all()
+        assert (data.lesion_keys[i, data.n_lesions[i] :] == -1).all()
 
 
 def test_lesions_change_the_image():
@@ -71,8 +75,7 @@ def test_lesions_change_the_image():
     with_lesions = make_brain_slices(lesion_fraction=1.0, **kwargs)
     without = make_brain_slices(lesion_fraction=0.0, **kwargs)
     assert with_lesions.labels.all() and not without.labels.any()
-    # Same subjects: the anatomy is identical, so the tissue maps agree.
-    assert (with_lesions.tissue == without.tissue).all()
+    assert not without.masks.any() and (without.lesion_keys == -1).all()
 
 
 def test_deterministic_and_seed_dependent():
@@ -82,7 +85,7 @@ def test_deterministic_and_seed_dependent():
     c = make_brain_slices(seed=2, cache=False, **kwargs)
     assert np.array_equal(a.images, b.images) and np.array_equal(a.masks, b.masks)
     assert not np.array_equal(a.images, c.images)
-    assert a.images.shape == (12, 1, 32, 32)
+    assert a.images.shape == (12, 2, 32, 32)
 
 
 def test_cache_in_memory_and_on_disk(tmp_path):
@@ -109,8 +112,16 @@ def test_split_by_subject_has_no_shared_subject(data):
 def test_tensors(data):
     torch = pytest.importorskip("torch")
     images, labels = data.tensors()
-    assert images.dtype == torch.float32 and images.shape == (48, 1, 64, 64)
+    assert images.dtype == torch.float32 and images.shape == (48, 2, 64, 64)
     assert labels.dtype == torch.int64
+    flair, _ = data.tensors(channels="FLAIR")
+    assert flair.shape == (48, 1, 64, 64) and np.array_equal(
+        flair[:, 0].numpy(), data.channel("FLAIR")
+    )
+    both, _ = data.tensors(channels=["FLAIR", "T1"])
+    assert np.array_equal(both[:, 1].numpy(), data.images[:, 0])
+    with pytest.raises(ValueError, match="channels"):
+        data.tensors(channels="T2")
 
 
 @pytest.mark.parametrize(
@@ -145,13 +156,69 @@ def test_bad_split_arguments_are_rejected(data):
     assert isinstance(data.subset([0, 1]), BrainSliceData)
 
 
-def test_bright_fraction_sets_the_lesion_type():
-    kwargs = dict(n_subjects=3, slices_per_subject=5, size=32, lesion_fraction=1.0, cache=False)
-    dark = make_brain_slices(bright_fraction=0.0, **kwargs)
-    bright = make_brain_slices(bright_fraction=1.0, **kwargs)
-    assert (dark.polarity <= 0).all() and (dark.polarity < 0).any()
-    assert (bright.polarity >= 0).all() and (bright.polarity > 0).any()
-    with pytest.raises(ValueError, match="bright_fraction"):
-        make_brain_slices(bright_fraction=2.0)
-    with pytest.raises(TypeError, match="bright_fraction"):
-        make_brain_slices(bright_fraction=None)
+def test_lesions_are_3d_objects_shared_by_neighbouring_slices():
+    # All 39 levels of two subjects: each 3-D lesion shows in a run of adjacent levels.
+    whole = make_brain_slices(n_subjects=2, slices_per_subject=39, size=48, seed=4, cache=False)
+    for subject in range(2):
+        rows = np.flatnonzero(whole.subject_ids == subject)
+        levels = whole.slice_levels[rows]
+        assert (np.diff(levels) == 1).all()
+        keys = whole.lesion_keys[rows]
+        seen = [key for key in np.unique(keys) if key >= 0]
+        assert seen, "every subject with lesion_fraction > 0 has lesions"
+        for key in seen:
+            at = levels[(keys == key).any(axis=1)]
+            assert (np.diff(at) == 1).all(), f"lesion {key} skips a level: {at}"
+        multi = [key for key in seen if (keys == key).any(axis=1).sum() > 1]
+        assert multi, "some lesions must span several slices"
+
+
+def test_lesion_appearance_matches_the_contrast(data):
+    # FLAIR: lesions brighter than the white matter around them; T1: never brighter.
+    from scipy import ndimage
+
+    flair_ratio, t1_ratio = [], []
+    for i in np.flatnonzero(data.labels):
+        ring = ndimage.binary_dilation(data.masks[i], iterations=2) & ~data.masks[i]
+        ring &= data.tissue[i] == 3
+        if ring.sum() < 5:
+            continue
+        lesion = data.masks[i]
+        flair_ratio.append(data.images[i, 1][lesion].mean() / data.images[i, 1][ring].mean())
+        t1_ratio.append(data.images[i, 0][lesion].mean() / data.images[i, 0][ring].mean())
+    assert len(flair_ratio) > 5
+    assert np.median(flair_ratio) > 1.15 and np.median(t1_ratio) < 0.97
+    assert max(t1_ratio) < 1.1
+
+
+def test_lesion_sizes_are_plausible(data):
+    # Cross-sections of 3-D lesions 6-24 mm across, at 3 mm pixels: small ones dominate.
+    areas = np.array(
+        [
+            (data.lesion_ids[i] == k).sum()
+            for i in range(len(data))
+            for k in range(1, data.n_lesions[i] + 1)
+        ]
+    )
+    diameters_mm = 2 * np.sqrt(areas / np.pi) * 3.0
+    assert 4 < np.median(diameters_mm) < 16
+    assert diameters_mm.max() < 30
+
+
+def test_no_bright_spot_shortcut():
+    # The no-learning rule must not solve the task on any channel.
+    from sklearn.metrics import roc_auc_score
+
+    data = make_brain_slices(n_subjects=24, slices_per_subject=20, size=64, seed=0, cache=False)
+    for name in CHANNELS:
+        auc = roc_auc_score(data.labels, bright_spot_scores(data.channel(name), data.brain))
+        assert auc <= 0.85, f"{name}: the bright-spot rule reaches AUC {auc:.3f}"
+
+
+def test_bright_spot_scores_checks_its_inputs(data):
+    scores = bright_spot_scores(data.channel("FLAIR"), data.brain)
+    assert scores.shape == (len(data),) and (scores > 1).all()
+    with pytest.raises(ValueError, match="one channel"):
+        bright_spot_scores(data.images, data.brain)
+    with pytest.raises(ValueError, match="at least one pixel"):
+        bright_spot_scores(data.channel("T1"), np.zeros_like(data.brain))

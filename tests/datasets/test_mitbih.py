@@ -9,30 +9,50 @@ from bios740.datasets import ecg, mitbih
 SYMBOL_CYCLE = ["N", "A", "N", "V", "N", "L", "F", "N", "/", "N", "R", "E"]
 
 
-def write_fake_mitbih_record(directory, name, seed):
-    """A 360 Hz two-lead record in MIT-BIH's format with beat and rhythm annotations."""
+def write_fake_mitbih_record(directory, name, seed, *, swapped=False, noise_marks=False):
+    """A 360 Hz two-lead record in MIT-BIH's format with beat and rhythm annotations.
+
+    ``swapped`` puts V5 first, as in record 114 (there V5 is a low-amplitude noisy trace
+    on which the detector would fail). ``noise_marks`` adds a non-beat annotation right at
+    every third beat, while that beat's own annotation sits 25 ms later.
+    """
     simulated = ecg.simulate_record(seed, seed=11, duration_s=30, fs=360)
     lead = simulated.signal
-    signals = np.stack([lead, 0.5 * lead], axis=1)
+    other = np.random.default_rng(seed).normal(0, 0.3, lead.size)  # useless for detection
+    signals = np.stack([other, lead] if swapped else [lead, 0.5 * lead], axis=1)
     wfdb.wrsamp(
         name,
         fs=360,
         units=["mV", "mV"],
-        sig_name=["MLII", "V5"],
+        sig_name=["V5", "MLII"] if swapped else ["MLII", "V5"],
         p_signal=signals,
         fmt=["212", "212"],
         adc_gain=[200.0, 200.0],
         baseline=[1024, 1024],
         write_dir=str(directory),
     )
-    beats = simulated.r_samples
-    symbols = [SYMBOL_CYCLE[i % len(SYMBOL_CYCLE)] for i in range(beats.size)]
+    beats = simulated.r_samples.copy()
+    beat_symbols = [SYMBOL_CYCLE[i % len(SYMBOL_CYCLE)] for i in range(beats.size)]
+    marks = []
+    if noise_marks:
+        for i in range(1, beats.size - 1, 3):
+            marks.append((int(beats[i]), "~"))  # a noise mark at the R peak ...
+            beats[i] += 9  # ... and the beat's own annotation 25 ms after it
+        marks.append((int(beats[2]) + 30, "|"))  # an isolated QRS-like artefact mark
     # A rhythm annotation (not a beat) at the start, as in MIT-BIH.
-    samples = np.concatenate([[1], beats])
-    symbols = ["+"] + symbols
-    aux = ["(N"] + [""] * beats.size
-    wfdb.wrann(name, "atr", sample=samples, symbol=symbols, aux_note=aux, write_dir=str(directory))
-    return beats, symbols[1:]
+    events = [(1, "+", "(N")]
+    events += [(int(b), s, "") for b, s in zip(beats, beat_symbols, strict=True)]
+    events += [(sample, symbol, "") for sample, symbol in marks]
+    events.sort(key=lambda e: e[0])
+    wfdb.wrann(
+        name,
+        "atr",
+        sample=np.array([e[0] for e in events]),
+        symbol=[e[1] for e in events],
+        aux_note=[e[2] for e in events],
+        write_dir=str(directory),
+    )
+    return beats, beat_symbols
 
 
 def test_aami_mapping():
@@ -86,3 +106,36 @@ def test_missing_records_give_a_clear_error(tmp_path):
     assert "physionet.org" in message
     with pytest.raises(ValueError, match="empty"):
         mitbih.load_mitbih_beats([], directory=tmp_path)
+
+
+def test_lead_is_chosen_by_name_as_in_record_114(tmp_path):
+    beats_true, _ = write_fake_mitbih_record(tmp_path, "114", 2, swapped=True)
+    beats = mitbih.load_mitbih_beats(["114"], directory=tmp_path)
+    assert len(beats) >= 0.9 * (len(beats_true) - 2)  # read from MLII, the second signal
+    record = ecg.read_wfdb_record(tmp_path / "114", channel="MLII")
+    assert record.lead == "MLII"
+
+
+def test_non_beat_annotations_neither_take_matches_nor_count_as_missed(tmp_path):
+    beats_true, symbols = write_fake_mitbih_record(tmp_path, "100", 1, noise_marks=True)
+    record = ecg.read_wfdb_record(tmp_path / "100")
+    assert {"~", "|", "+"} <= set(record.ann_symbols)
+    beats, report = ecg.beats_from_record(
+        record.signal,
+        record.fs,
+        record.ann_samples,
+        mitbih.aami_labels(record.ann_symbols),
+        "100",
+        class_names=mitbih.AAMI_CLASSES,
+    )
+    # Every beat next to a noise mark is kept, with its own beat's class.
+    marked = beats_true[1:-1:3]
+    for sample in marked[1:-1]:
+        nearest = np.argmin(np.abs(beats.r_sample - sample))
+        assert abs(beats.r_sample[nearest] - sample) <= 0.15 * 360
+    assert len(beats) >= 0.95 * (len(beats_true) - 2)
+    assert report["sensitivity"] > 0.97 and report["ppv"] > 0.97
+    labels = [mitbih.SYMBOL_TO_AAMI[s] for s in symbols]
+    assert [mitbih.AAMI_CLASSES[k] for k in beats.y] == [
+        labels[int(np.argmin(np.abs(beats_true - r)))] for r in beats.r_sample
+    ]

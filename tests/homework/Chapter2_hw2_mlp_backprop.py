@@ -255,3 +255,269 @@ MISTAKES = {
         ),
     },
 }
+
+# Rule-breaks and further slips (issue 11). The tests run the answers with autograd,
+# torch.nn, torch.optim and the library softmax/cross-entropy switched off, and compare
+# Question 8 exactly with autograd + torch.optim.SGD on several batches with momentum
+# and a partial last batch.
+_TRAIN = _train()
+
+
+def _train_edit(old: str, new: str) -> str:
+    assert old in _TRAIN, old
+    return _TRAIN.replace(old, new)
+
+
+_AUTOGRAD_BACKWARD = (
+    _MLP_FORWARD + "def mlp_backward(y, logits, cache, params, activation='relu'):\n"
+    "    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}\n"
+    "    phi, _ = ACTIVATIONS[activation]\n"
+    "    z = linear_forward(phi(linear_forward(cache['X'], leaves['W1'], leaves['b1'])),"
+    " leaves['W2'], leaves['b2'])[:, 0]\n"
+    "    names = list(leaves)\n"
+    "    grads = torch.autograd.grad(bce_forward(z, y), [leaves[k] for k in names])\n"
+    "    return dict(zip(names, grads))\n"
+)
+
+_MORE_MISTAKES = {
+    "q1_linear": {
+        "rule: autograd for the backward pass": _LINEAR_FORWARD + "def linear_backward(dZ, X, W):\n"
+        "    X, W = X.clone().requires_grad_(True), W.clone().requires_grad_(True)\n"
+        "    b = torch.zeros(W.shape[1], dtype=W.dtype, requires_grad=True)\n"
+        "    (linear_forward(X, W, b) * dZ).sum().backward()\n"
+        "    return X.grad, W.grad, b.grad\n",
+        "rule: F.linear forward": "def linear_forward(X, W, b):\n    return F.linear(X, W.T, b)\n\n\n"
+        "def linear_backward(dZ, X, W):\n    return dZ @ W.T, X.T @ dZ, dZ.sum(dim=0)\n",
+    },
+    "q2_activations": {
+        "tanh derivative 1/cosh (not squared)": _RELU_FORWARD
+        + _RELU_BACKWARD
+        + _TANH_FORWARD
+        + "def tanh_backward(dH, Z):\n    return dH / torch.cosh(Z)\n",
+        "rule: F.relu": "def relu_forward(Z):\n    return F.relu(Z)\n\n\n"
+        + _RELU_BACKWARD
+        + _TANH_FORWARD
+        + _TANH_BACKWARD,
+        "rule: autograd for tanh backward": _RELU_FORWARD
+        + _RELU_BACKWARD
+        + _TANH_FORWARD
+        + "def tanh_backward(dH, Z):\n"
+        "    Z = Z.clone().requires_grad_(True)\n"
+        "    return torch.autograd.grad(torch.tanh(Z), Z, dH)[0]\n",
+    },
+    "q3_sigmoid_bce": {
+        "rule: F.binary_cross_entropy_with_logits": _SIGMOID
+        + "def bce_forward(z, y):\n    return F.binary_cross_entropy_with_logits(z, y)\n\n\n"
+        + _BCE_BACKWARD,
+        "gradient y - sigmoid(z) over n, from the forward of -L": _SIGMOID
+        + _BCE_FORWARD
+        + "def bce_backward(z, y):\n    return (y - sigmoid(z)) / len(z)\n",
+    },
+    "q4_softmax_ce": {
+        "rule: torch.softmax": "def softmax(Z):\n    return torch.softmax(Z, dim=1)\n\n\n"
+        + _CE_FORWARD
+        + _CE_BACKWARD,
+        "rule: F.cross_entropy": _SOFTMAX
+        + "def cross_entropy_forward(Z, y):\n    return F.cross_entropy(Z, y)\n\n\n"
+        + _CE_BACKWARD,
+    },
+    "q5_mlp_backprop": {
+        "rule: autograd inside mlp_backward": _AUTOGRAD_BACKWARD,
+        "tanh derivative from the activation H instead of Z1": _mlp_backward(
+            phi_back="phi_backward(dH, cache['H'])"
+        ),
+    },
+    "q6_gradient_check": {
+        "rule: autograd instead of differences": (
+            "def numerical_gradient(f, theta, eps=1e-6):\n"
+            "    theta.requires_grad_(True)\n"
+            "    value = f()\n"
+            "    (gradient,) = torch.autograd.grad(value, theta)\n"
+            "    theta.requires_grad_(False)\n"
+            "    return gradient\n\n\n"
+        )
+        + _RELATIVE_ERROR,
+        "perturbed copies, theta never perturbed (f reads theta)": (
+            "def numerical_gradient(f, theta, eps=1e-6):\n"
+            "    gradient = torch.zeros_like(theta)\n"
+            "    for j in range(theta.numel()):\n"
+            "        step = torch.zeros_like(theta).view(-1)\n"
+            "        step[j] = eps\n"
+            "        shifted = theta + step.view(theta.shape)\n"
+            "        gradient.view(-1)[j] = (float(f()) - float(f())) / (2 * eps)\n"
+            "    return gradient\n\n\n"
+        )
+        + _RELATIVE_ERROR,
+    },
+    "q7_sgd_momentum": {
+        "rule: torch.optim.SGD inside": (
+            "def sgd_momentum_step(params, grads, velocities, lr, momentum):\n"
+            "    leaves = [params[k] for k in params]\n"
+            "    for leaf, k in zip(leaves, params):\n"
+            "        leaf.grad = grads[k]\n"
+            "    torch.optim.SGD(leaves, lr=lr, momentum=momentum).step()\n"
+        ),
+        "velocity rebound (never stored)": (
+            "def sgd_momentum_step(params, grads, velocities, lr, momentum):\n"
+            "    for name in params:\n"
+            "        velocity = momentum * velocities[name] + grads[name]\n"
+            "        params[name].sub_(lr * velocity)\n"
+        ),
+        "parameter updated with the gradient, not the velocity": (
+            "def sgd_momentum_step(params, grads, velocities, lr, momentum):\n"
+            "    for name in params:\n"
+            "        velocities[name].mul_(momentum).add_(grads[name])\n"
+            "        params[name].sub_(lr * grads[name])\n"
+        ),
+    },
+    "q8_train": {
+        "velocities reset for every batch": _train_edit(
+            "            logits, cache = mlp_forward(X[batch], params, activation)\n",
+            "            velocities = zero_velocities(params)\n"
+            "            logits, cache = mlp_forward(X[batch], params, activation)\n",
+        ),
+        "velocities reset every epoch": _train_edit(
+            "        order = torch.randperm(X.shape[0], generator=g)\n",
+            "        velocities = zero_velocities(params)\n"
+            "        order = torch.randperm(X.shape[0], generator=g)\n",
+        ),
+        "momentum never used": _train_edit(
+            "sgd_momentum_step(params, grads, velocities, lr, momentum)",
+            "sgd_momentum_step(params, grads, velocities, lr, 0.0)",
+        ),
+        "no shuffling": _train_edit(
+            "order = torch.randperm(X.shape[0], generator=g)", "order = torch.arange(X.shape[0])"
+        ),
+        "shuffled with the global generator": _train_edit(
+            "order = torch.randperm(X.shape[0], generator=g)", "order = torch.randperm(X.shape[0])"
+        ),
+        "last partial batch dropped": _train_edit(
+            "for start in range(0, X.shape[0], batch_size):",
+            "for start in range(0, X.shape[0] - batch_size + 1, batch_size):",
+        ),
+        "history of the mean mini-batch loss": _train_edit(
+            "        history.append(bce_forward(mlp_forward(X, params, activation)[0], y).item())\n",
+            "        history.append(bce_forward(logits, y[batch]).item())\n",
+        ),
+        "one shuffle for all epochs": _train_edit(
+            "    for _ in range(epochs):\n        order = torch.randperm(X.shape[0], generator=g)\n",
+            "    order = torch.randperm(X.shape[0], generator=g)\n    for _ in range(epochs):\n",
+        ),
+        "rule: autograd and torch.optim in the loop": (
+            "def train_mlp(X, y, hidden, epochs, lr, momentum, batch_size, activation='relu', seed=0):\n"
+            "    g = torch.Generator().manual_seed(seed)\n"
+            "    params = {k: v.requires_grad_(True) for k, v in init_params(X.shape[1], hidden, seed).items()}\n"
+            "    optimizer = torch.optim.SGD(list(params.values()), lr=lr, momentum=momentum)\n"
+            "    history = []\n"
+            "    for _ in range(epochs):\n"
+            "        order = torch.randperm(X.shape[0], generator=g)\n"
+            "        for start in range(0, X.shape[0], batch_size):\n"
+            "            batch = order[start : start + batch_size]\n"
+            "            optimizer.zero_grad()\n"
+            "            bce_forward(mlp_forward(X[batch], params, activation)[0], y[batch]).backward()\n"
+            "            optimizer.step()\n"
+            "        with torch.no_grad():\n"
+            "            history.append(bce_forward(mlp_forward(X, params, activation)[0], y).item())\n"
+            "    return {k: v.detach() for k, v in params.items()}, history\n"
+        ),
+    },
+}
+for _question, _entries in _MORE_MISTAKES.items():
+    MISTAKES[_question].update(_entries)
+
+# Correct answers written differently from the solution: every test must accept them.
+CORRECT = {
+    "q1_linear": {
+        "matmul and transpose()": _LINEAR_FORWARD + "def linear_backward(dZ, X, W):\n"
+        "    return torch.matmul(dZ, W.transpose(0, 1)), X.transpose(0, 1) @ dZ,"
+        " dZ.sum(0)\n",
+    },
+    "q2_activations": {
+        "where and the tanh output": "def relu_forward(Z):\n"
+        "    return torch.where(Z > 0, Z, torch.zeros_like(Z))\n\n\n"
+        "def relu_backward(dH, Z):\n    return torch.where(Z > 0, dH, torch.zeros_like(dH))\n\n\n"
+        + _TANH_FORWARD
+        + "def tanh_backward(dH, Z):\n    H = tanh_forward(Z)\n    return dH - dH * H * H\n",
+    },
+    "q3_sigmoid_bce": {
+        "exp-form sigmoid, loss from log-sigmoids": "def sigmoid(z):\n"
+        "    return torch.exp(-torch.log1p(torch.exp(-z)))\n\n\n"
+        "def bce_forward(z, y):\n"
+        "    tail = torch.log1p(torch.exp(-z.abs()))\n"
+        "    return (-(y * ((z - z.abs()) / 2 - tail)"
+        " + (1 - y) * ((-z - z.abs()) / 2 - tail))).mean()\n\n\n"
+        "def bce_backward(z, y):\n    return (sigmoid(z) - y) / len(y)\n",
+    },
+    "q4_softmax_ce": {
+        "amax and a one-hot mask": "def softmax(Z):\n"
+        "    e = torch.exp(Z - Z.amax(dim=1, keepdim=True))\n"
+        "    return e / e.sum(dim=1, keepdim=True)\n\n\n"
+        "def cross_entropy_forward(Z, y):\n"
+        "    m = Z.amax(dim=1, keepdim=True)\n"
+        "    log_p = Z - m - torch.log(torch.exp(Z - m).sum(dim=1, keepdim=True))\n"
+        "    one_hot = torch.zeros_like(Z)\n"
+        "    one_hot[torch.arange(len(y)), y] = 1.0\n"
+        "    return -(one_hot * log_p).sum() / len(y)\n\n\n"
+        "def cross_entropy_backward(Z, y):\n"
+        "    one_hot = torch.zeros_like(Z)\n"
+        "    one_hot[torch.arange(len(y)), y] = 1.0\n"
+        "    return (softmax(Z) - one_hot) / len(y)\n",
+    },
+    "q5_mlp_backprop": {
+        "written out without the helpers' tuple order": _MLP_FORWARD
+        + "def mlp_backward(y, logits, cache, params, activation='relu'):\n"
+        "    dz = (sigmoid(logits) - y) / len(y)\n"
+        "    dW2 = cache['H'].T @ dz[:, None]\n"
+        "    db2 = dz.sum().reshape(1)\n"
+        "    dH = dz[:, None] @ params['W2'].T\n"
+        "    if activation == 'relu':\n"
+        "        dZ1 = dH * (cache['Z1'] > 0)\n"
+        "    else:\n"
+        "        dZ1 = dH * (1 - torch.tanh(cache['Z1']) ** 2)\n"
+        "    return {'W2': dW2, 'b2': db2, 'W1': cache['X'].T @ dZ1, 'b1': dZ1.sum(0)}\n",
+    },
+    "q6_gradient_check": {
+        "restored by arithmetic (+eps, -2 eps, +eps)": (
+            "def numerical_gradient(f, theta, eps=1e-6):\n"
+            "    gradient = torch.zeros_like(theta)\n"
+            "    for index in range(theta.numel()):\n"
+            "        position = tuple(int(i) for i in torch.unravel_index(torch.tensor(index),"
+            " theta.shape))\n"
+            "        theta[position] += eps\n"
+            "        upper = f().item()\n"
+            "        theta[position] -= 2 * eps\n"
+            "        lower = f().item()\n"
+            "        theta[position] += eps\n"
+            "        gradient[position] = (upper - lower) / (2 * eps)\n"
+            "    return gradient\n\n\n"
+            "def relative_error(a, b):\n"
+            "    denominator = max((a.abs().max() + b.abs().max()).item(), 1e-12)\n"
+            "    return (a - b).abs().max().item() / denominator\n"
+        ),
+    },
+    "q7_sgd_momentum": {
+        "velocity assigned in place with [...]": (
+            "def sgd_momentum_step(params, grads, velocities, lr, momentum):\n"
+            "    for name, value in params.items():\n"
+            "        velocities[name][...] = momentum * velocities[name] + grads[name]\n"
+            "        value -= lr * velocities[name]\n"
+        ),
+    },
+    "q8_train": {
+        "batches from torch.split, loop over epochs with a while": (
+            "def train_mlp(X, y, hidden, epochs, lr, momentum, batch_size, activation='relu', seed=0):\n"
+            "    g = torch.Generator().manual_seed(seed)\n"
+            "    params = init_params(X.shape[1], hidden, seed)\n"
+            "    velocities = zero_velocities(params)\n"
+            "    history = []\n"
+            "    while len(history) < epochs:\n"
+            "        for batch in torch.split(torch.randperm(len(X), generator=g), batch_size):\n"
+            "            logits, cache = mlp_forward(X[batch], params, activation)\n"
+            "            sgd_momentum_step(params, mlp_backward(y[batch], logits, cache, params,"
+            " activation), velocities, lr, momentum)\n"
+            "        full_logits, _ = mlp_forward(X, params, activation)\n"
+            "        history.append(float(bce_forward(full_logits, y)))\n"
+            "    return params, history\n"
+        ),
+    },
+}

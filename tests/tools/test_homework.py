@@ -2,8 +2,10 @@
 
 For each ``ChapterN/hwK_topic.ipynb`` the companion file
 ``tests/homework/ChapterN_hwK_topic.py`` lists plausible mistakes per question
-(``MISTAKES = {question: {label: code}}``). The blank the student receives is always
-tried as well.
+(``MISTAKES = {question: {label: code}}``) and correct answers written differently from
+the solution (``CORRECT``, same shape). The blank the student receives is always tried
+as well. Every mistake and the blank must fail a test; every correct variant must pass
+them all.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ def released(master: Path, tmp_path_factory) -> release.ReleasedHomework:
     return _released[master]
 
 
-def load_mistakes(master: Path) -> dict[str, dict[str, str]]:
+def load_versions(master: Path):
+    """The MISTAKES and CORRECT dicts of a master's companion file."""
     path = ROOT / "tests" / "homework" / f"{master.parent.name}_{master.stem}.py"
     assert path.is_file(), (
         f"{master.relative_to(ROOT)} has no mistakes file at {path.relative_to(ROOT)}"
@@ -35,7 +38,11 @@ def load_mistakes(master: Path) -> dict[str, dict[str, str]]:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MISTAKES
+    return module.MISTAKES, getattr(module, "CORRECT", {})
+
+
+def load_mistakes(master: Path) -> dict[str, dict[str, str]]:
+    return load_versions(master)[0]
 
 
 def test_the_course_has_homework():
@@ -63,17 +70,13 @@ def test_released_checks_fail_before_the_student_works(master, tmp_path_factory)
 
 @pytest.mark.parametrize("master", MASTERS, ids=IDS)
 def test_every_wrong_implementation_is_rejected(master, tmp_path_factory):
+    """Wrong work fails, right work written differently passes (the closing note counts)."""
     result = released(master, tmp_path_factory)
-    mistakes = load_mistakes(master)
+    mistakes, correct = load_versions(master)
     _, questions = homework.parse_master(master)
     without = [q for q in questions if not mistakes.get(q)]
     assert not without, f"questions with no plausible mistake listed: {without}"
-    report = homework.grade_mistakes(master, result.hidden_tests_dir, mistakes)
-    problems = []
-    for question, outcomes in report.results.items():
-        if not report.accepted(question, "solution"):
-            problems.append(f"{question}: the solution fails its own tests {outcomes['solution']}")
-        for label in outcomes:
-            if label != "solution" and report.accepted(question, label):
-                problems.append(f"{question}: the {label!r} version passes every test")
-    assert not problems, "\n".join(problems)
+    report = homework.grade_mistakes(master, result.hidden_tests_dir, mistakes, correct=correct)
+    print(f"\n{master.name}\n{report.summary()}")
+    problems = report.problems()
+    assert not problems, "\n".join(problems + [report.summary()])

@@ -96,18 +96,42 @@ MISTAKES = {
 }
 
 
+CORRECT = {
+    "q1_standardize": {
+        "written out": "def standardize(x):\n    return (x - x.sum() / len(x)) / x.std()\n"
+    }
+}
+#: A config as the course's masters write it: requirements and the runtime package.
+SELF_CONTAINED_CONFIG = nbtool.ASSIGNMENT_CONFIG.replace(
+    "files:\n  - helpers.py",
+    "requirements:\n  - torch>=2.5\n  - numpy>=1.26\nfiles:\n  - helpers.py\n  - bios740",
+)
+
+
+def write_demo(chapter, config=nbtool.ASSIGNMENT_CONFIG, name="hw0_demo.ipynb"):
+    chapter.mkdir(exist_ok=True)
+    (chapter / "helpers.py").write_text('"""Chapter 0 helpers."""\n')
+    nb = nbtool.notebook_from_script(DEMO)
+    nb.cells.insert(1, nbformat.v4.new_raw_cell(config))
+    nb.cells.insert(4, nbformat.v4.new_code_cell(nbtool.GRADER_CELL))
+    master = chapter / name
+    nbformat.write(nb, master)
+    return master
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     chapter = tmp_path_factory.mktemp("course") / "Chapter0"
-    chapter.mkdir()
-    (chapter / "helpers.py").write_text('"""Chapter 0 helpers."""\n')
-    nb = nbtool.notebook_from_script(DEMO)
-    nb.cells.insert(1, nbformat.v4.new_raw_cell(nbtool.ASSIGNMENT_CONFIG))
-    nb.cells.insert(4, nbformat.v4.new_code_cell(nbtool.GRADER_CELL))
-    master = chapter / "hw0_demo.ipynb"
-    nbformat.write(nb, master)
+    master = write_demo(chapter)
     released = release.release_master(master, chapter.parent / "release")
     return master, released
+
+
+@pytest.fixture(scope="module")
+def self_contained(tmp_path_factory):
+    chapter = tmp_path_factory.mktemp("course") / "Chapter0"
+    master = write_demo(chapter, SELF_CONTAINED_CONFIG, "hw9_demo.ipynb")
+    return master, release.release_master(master, chapter.parent / "release")
 
 
 def test_release_lays_out_student_and_autograder(demo):
@@ -158,6 +182,97 @@ def test_harness_accepts_the_solution_and_rejects_wrong_work(demo):
     ]  # only the hidden test catches it
     # A weak test lets a wrong answer through, and the harness says so.
     assert report.accepted("q2_weakly_tested", "triples")
+
+
+def test_harness_accepts_correct_variants_and_reports_rejected_ones(demo):
+    master, released = demo
+    wrong_correct = {
+        "q1_standardize": {"not actually right": "def standardize(x):\n    return x\n"}
+    }
+    report = homework.grade_mistakes(master, released.hidden_tests_dir, MISTAKES, correct=CORRECT)
+    assert report.accepted("q1_standardize", homework.CORRECT_PREFIX + "written out")
+    assert "1/1 correct variants accepted" in report.summary().split("\n")[0]
+    report = homework.grade_mistakes(
+        master, released.hidden_tests_dir, MISTAKES, correct=wrong_correct
+    )
+    problems = report.problems()
+    assert any("'correct: not actually right' version fails" in p for p in problems)
+    assert any("'triples' version passes every test" in p for p in problems)
+
+
+def test_config_lists_requirements_and_the_runtime_package(self_contained):
+    master, released = self_contained
+    assert release.requirement_list(master) == ["torch>=2.5", "numpy>=1.26"]
+    names = set(zipfile.ZipFile(released.autograder_zip).namelist())
+    assert {"files/helpers.py", "files/bios740/seed.py", "files/bios740/colab.py"} <= names
+    assert {"files/bios740/datasets/ecg.py"} <= names
+    assert not [n for n in names if n.startswith("files/bios740/tools") or "__pycache__" in n]
+    requirements = release.zip_requirements(released.autograder_zip)
+    assert requirements[0].startswith("otter-grader") and requirements[1:] == [
+        "torch>=2.5",
+        "numpy>=1.26",
+    ]
+    assert release.grading_requirements([master]) == requirements
+
+
+def test_requirements_must_be_a_list(tmp_path):
+    master = write_demo(
+        tmp_path / "Chapter0",
+        SELF_CONTAINED_CONFIG.replace(
+            "requirements:\n  - torch>=2.5\n  - numpy>=1.26", "requirements: requirements.txt"
+        ),
+    )
+    with pytest.raises(ValueError, match="list the requirements"):
+        release.requirement_list(master)
+    lecture = tmp_path / "Chapter0" / "hw8_none.ipynb"
+    nbformat.write(nbtool.notebook_from_script(DEMO), lecture)
+    with pytest.raises(ValueError, match="ASSIGNMENT CONFIG"):
+        release.assignment_config(lecture)
+
+
+def test_a_missing_file_in_the_config_is_named(tmp_path):
+    master = write_demo(
+        tmp_path / "Chapter0", SELF_CONTAINED_CONFIG.replace("- bios740", "- data.csv")
+    )
+    with pytest.raises(FileNotFoundError, match="data.csv"):
+        release.release_master(master, tmp_path / "release")
+
+
+def test_grading_environment_status_says_what_is_wrong(tmp_path):
+    assert "there is no grading environment" in release.grading_environment_status(
+        tmp_path / "none"
+    )
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").write_text("")
+    (env / release.GRADING_RECORD).write_text('["otter-grader==0.1"]')
+    assert "other requirements" in release.grading_environment_status(env)
+    (env / release.GRADING_RECORD).write_text(
+        __import__("json").dumps(release.grading_requirements())
+    )
+    assert release.grading_environment_status(env) is None
+
+
+def test_runtime_copy_leaves_out_the_instructor_tools(tmp_path):
+    copy = release.copy_runtime_package(tmp_path / "bios740")
+    assert (copy / "training.py").is_file() and (copy / "datasets" / "brain_slices.py").is_file()
+    assert not (copy / "tools").exists() and not list(copy.rglob("__pycache__"))
+
+
+def test_student_edition_points_to_the_students_repository():
+    assert release.STUDENT_REPOSITORY != release.INSTRUCTOR_REPOSITORY
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            nbtool.badge_markdown(nbtool.REPOSITORY_ROOT / "Chapter1/01_tensors.ipynb")
+        ),
+        nbformat.v4.new_code_cell(nbtool.setup_cell_source()),
+    ]
+    release.point_to_student_repository(nb)
+    owner_repo = release.STUDENT_REPOSITORY.split("github.com/")[1]
+    assert f"/github/{owner_repo}/blob/main/Chapter1/01_tensors.ipynb" in nb.cells[0].source
+    assert nb.cells[1].source == release.student_setup_cell()
+    assert f'COURSE_REPOSITORY = "{release.STUDENT_REPOSITORY}"' in nb.cells[1].source
 
 
 def test_harness_rejects_mistakes_for_unknown_questions(demo):

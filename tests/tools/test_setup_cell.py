@@ -9,6 +9,7 @@ stand-ins that record what the cell asks of them.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import subprocess
 import sys
@@ -102,13 +103,22 @@ class FakeColab:
             importlib.util,
             "find_spec",
             lambda name, *a: (
-                (object() if name in self.installed else None)
+                (self._spec(real_find_spec, name) if name in self.installed else None)
                 if name in self.known
                 else real_find_spec(name, *a)
             ),
         )
         monkeypatch.chdir(tmp_path)
         monkeypatch.setattr(sys, "path", list(sys.path))
+
+    @staticmethod
+    def _spec(real_find_spec, name: str):
+        """The real spec where the module exists here, else a stand-in (torch reads .origin)."""
+        try:
+            found = real_find_spec(name)
+        except (ImportError, ValueError):
+            found = None
+        return found or importlib.machinery.ModuleSpec(name, None, origin="stand-in")
 
     def install_everything(self) -> None:
         self.installed |= self.known
