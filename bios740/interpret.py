@@ -30,24 +30,50 @@ def _check_images(images):
         )
 
 
-def saliency_map(model: nn.Module, images: torch.Tensor, target_class: int = 1) -> torch.Tensor:
+def _class_score(logits: torch.Tensor, target_class: int, contrast_class: int | None):
+    """The score to explain: one logit, or its margin over another (the log-odds for two)."""
+    if logits.ndim != 2:
+        raise ValueError(f"the model must return logits (N, K), got {tuple(logits.shape)}")
+    n_classes = logits.shape[1]
+    for name, value in [("target_class", target_class), ("contrast_class", contrast_class)]:
+        if value is not None and not 0 <= value < n_classes:
+            raise ValueError(f"{name} must be in 0..{n_classes - 1}, got {value}")
+    if contrast_class == target_class:
+        raise ValueError("contrast_class must differ from target_class")
+    scores = logits[:, target_class]
+    return scores if contrast_class is None else scores - logits[:, contrast_class]
+
+
+def saliency_map(
+    model: nn.Module,
+    images: torch.Tensor,
+    target_class: int = 1,
+    contrast_class: int | None = None,
+) -> torch.Tensor:
     """Vanilla gradient saliency: ``|d score / d pixel|``, max over channels, ``(N, H, W)``.
 
     Args:
         model: a classifier returning logits ``(N, K)``; put in eval mode here.
         images: ``(N, C, H, W)`` inputs (on the model's device).
         target_class: the logit whose gradient is taken.
+        contrast_class: if given, explain ``logit[target] - logit[contrast]`` instead: with
+            two classes and a softmax this is the log-odds, the score the prediction
+            depends on (one logit alone can rise with evidence for both classes).
     """
     _check_images(images)
     model.eval()
     images = images.detach().clone().requires_grad_(True)
-    scores = model(images)[:, target_class]
+    scores = _class_score(model(images), target_class, contrast_class)
     (gradient,) = torch.autograd.grad(scores.sum(), images)
     return gradient.abs().amax(dim=1).detach()
 
 
 def grad_cam(
-    model: nn.Module, layer: nn.Module, images: torch.Tensor, target_class: int = 1
+    model: nn.Module,
+    layer: nn.Module,
+    images: torch.Tensor,
+    target_class: int = 1,
+    contrast_class: int | None = None,
 ) -> torch.Tensor:
     """Grad-CAM maps ``(N, H, W)``, upsampled to the input size and scaled to a peak of 1.
 
@@ -60,6 +86,8 @@ def grad_cam(
         layer: a module of ``model`` whose output is ``(N, K', h, w)``, e.g. ``model.last_conv``.
         images: ``(N, C, H, W)`` inputs.
         target_class: the logit to explain.
+        contrast_class: if given, explain ``logit[target] - logit[contrast]`` (the log-odds
+            of a two-class softmax) instead of the target logit alone.
 
     Raises:
         TypeError: ``layer`` is not a module.
@@ -76,9 +104,10 @@ def grad_cam(
     handle = layer.register_forward_hook(keep)
     try:
         model.eval()
-        scores = model(images)[:, target_class]
+        logits = model(images)
     finally:
         handle.remove()
+    scores = _class_score(logits, target_class, contrast_class)
     if "activations" not in stored:
         raise ValueError("layer was not used in the forward pass; pass a layer of this model")
     activations = stored["activations"]

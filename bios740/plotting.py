@@ -18,7 +18,27 @@ def _as_numpy(array) -> np.ndarray:
     return np.asarray(array)
 
 
-def plot_history(history, keys: Sequence[str] | None = None, title: str = "Training history"):
+_SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
+
+
+def readable_key(key: str) -> str:
+    """Turn a history key into a legend label: ``"val_auc"`` -> ``"validation AUC"``."""
+    split, _, name = key.partition("_")
+    if split not in _SPLIT_NAMES or not name:
+        split, name = "", key
+    name = {"auc": "AUC", "auroc": "AUROC", "f1": "F1", "mse": "MSE", "mae": "MAE"}.get(
+        name, name.replace("_", " ")
+    )
+    return f"{_SPLIT_NAMES.get(split, '')} {name}".strip()
+
+
+def plot_history(
+    history,
+    keys: Sequence[str] | None = None,
+    title: str = "Training history",
+    loss_label: str = "loss",
+    metric_label: str | None = None,
+):
     """Plot losses (left) and other metrics (right) against the epoch.
 
     Args:
@@ -26,6 +46,10 @@ def plot_history(history, keys: Sequence[str] | None = None, title: str = "Train
             an ``"epoch"`` entry (or values per epoch starting at 1).
         keys: which records to draw; by default every loss and metric except ``lr``.
         title: the figure title.
+        loss_label: y-axis label of the loss panel; give the loss and its unit, e.g.
+            ``"cross-entropy (nats per example)"``.
+        metric_label: y-axis label of the metric panel; by default the metric's name
+            when only one metric is drawn, else ``"metric value"``.
     """
     records: Mapping[str, Sequence[float]] = getattr(history, "records", history)
     if not isinstance(records, Mapping) or not records:
@@ -41,11 +65,14 @@ def plot_history(history, keys: Sequence[str] | None = None, title: str = "Train
     columns = 1 + bool(losses and others)
     fig, axes = plt.subplots(1, columns, figsize=(5.5 * columns, 3.8), squeeze=False)
     groups = [g for g in (losses, others) if g]
+    metric_names = sorted({k.partition("_")[2] or k for k in others})
+    if metric_label is None:
+        metric_label = readable_key(metric_names[0]) if len(metric_names) == 1 else "metric value"
     for ax, group in zip(axes[0], groups, strict=False):
         for key in group:
-            ax.plot(list(epochs), records[key], marker="o", markersize=3, label=key)
+            ax.plot(list(epochs), records[key], marker="o", markersize=3, label=readable_key(key))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss" if group is losses else "metric value")
+        ax.set_ylabel(loss_label if group is losses else metric_label)
         ax.set_title("Loss" if group is losses else "Metrics")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -372,9 +372,17 @@ def test_plot_history_has_titles_and_labels():
     fig = plot_history(history, title="toy")
     assert fig._suptitle.get_text() == "toy"
     labels = _labels_of(fig)
-    assert ("Loss", "epoch", "loss") in labels and ("Metrics", "epoch", "metric value") in labels
+    assert ("Loss", "epoch", "loss") in labels and ("Metrics", "epoch", "accuracy") in labels
+    legends = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+    assert legends == ["training loss", "validation loss", "validation accuracy"]
+    history.append(epoch=4, train_loss=0.2, val_loss=0.3, val_accuracy=0.9)
+    history.records.setdefault("val_auc", [0.5, 0.6, 0.7, 0.8])
+    fig = plot_history(history, loss_label="cross-entropy (nats per example)")
+    labels = _labels_of(fig)
+    assert ("Loss", "epoch", "cross-entropy (nats per example)") in labels
+    assert ("Metrics", "epoch", "metric value") in labels
     with pytest.raises(KeyError, match="no"):
-        plot_history(history, keys=["val_auc"])
+        plot_history(history, keys=["val_f1"])
     with pytest.raises(ValueError):
         plot_history({})
 

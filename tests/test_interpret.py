@@ -89,3 +89,30 @@ def test_brightest_spot_map_respects_the_region():
     assert np.unravel_index(np.argmax(spot[0]), (12, 12)) == (8, 8)
     with pytest.raises(ValueError, match="one channel"):
         brightest_spot_map(np.zeros((1, 2, 5, 5)))
+
+
+def test_contrast_class_explains_the_logit_margin(model):
+    images = torch.randn(3, 2, 16, 16)
+    x = images.clone().requires_grad_(True)
+    logits = model(x)
+    (logits[:, 1] - logits[:, 0]).sum().backward()
+    expected = x.grad.abs().amax(dim=1)
+    assert torch.allclose(saliency_map(model, images, 1, contrast_class=0), expected)
+    # With two classes the margin's gradient differs from one logit's, so the maps differ.
+    assert not torch.allclose(saliency_map(model, images, 1), expected)
+
+    class Margin(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, inputs):
+            out = self.inner(inputs)
+            return torch.stack([out[:, 0] * 0, out[:, 1] - out[:, 0]], dim=1)
+
+    twin = grad_cam(Margin(model), model.last_conv, images, target_class=1)
+    assert torch.allclose(grad_cam(model, model.last_conv, images, 1, contrast_class=0), twin)
+    with pytest.raises(ValueError, match="must differ"):
+        grad_cam(model, model.last_conv, images, 1, contrast_class=1)
+    with pytest.raises(ValueError, match="in 0..1"):
+        saliency_map(model, images, 2)

@@ -43,8 +43,19 @@ export_cell: false
 run_tests: false
 solutions_pdf: false
 generate: true
+# What the autograder image installs (ranges that hold on Colab and on otter's image);
+# add every package the notebook and the chapter helpers import.
+requirements:
+  - torch>=2.5
+  - numpy>=1.26
+  - scikit-learn>=1.4
+  - matplotlib>=3.8
+  - tqdm>=4.66
+# What grading needs next to the notebook; "bios740" is the course package without its
+# instructor tools (bios740/tools/release.py copies it here before otter reads this).
 files:
   - helpers.py
+  - bios740
 tests:
   files: true"""
 GRADER_CELL = """import otter

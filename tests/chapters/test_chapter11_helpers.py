@@ -136,3 +136,58 @@ def test_graph_conv_gru_cell_follows_its_equations():
     assert not torch.allclose(cell(moved, h)[:, 1], cell(x, h)[:, 1])
     with pytest.raises(ValueError, match="nodes"):
         cell(torch.randn(5, 3, 2), h)
+
+
+def test_graph_conv_gru_cell_with_self_weight_follows_its_equations():
+    torch.manual_seed(0)
+    neighbours = torch.tensor([[0, 1.0, 0], [0.5, 0, 0.5], [0, 1.0, 0]])
+    cell = helpers.GraphConvGRUCell(2, 4, neighbours, self_weight=True)
+    x, h = torch.randn(5, 3, 2), torch.randn(5, 3, 4)
+
+    def conv(own, mixed, linear, own_linear):
+        return mixed @ linear.weight.T + linear.bias + own @ own_linear.weight.T
+
+    xh = torch.cat([x, h], -1)
+    z, r = torch.sigmoid(conv(xh, neighbours @ xh, cell.gates, cell.gates_self)).chunk(2, -1)
+    xrh = torch.cat([x, r * h], -1)
+    candidate = torch.tanh(conv(xrh, neighbours @ xrh, cell.candidate, cell.candidate_self))
+    assert torch.allclose(cell(x, h), z * h + (1 - z) * candidate, atol=1e-6)
+    # a zero neighbour matrix leaves one GRU shared by independent nodes
+    alone = helpers.GraphConvGRUCell(2, 4, torch.zeros(3, 3), self_weight=True)
+    moved = x.clone()
+    moved[:, 2] += 1
+    assert torch.allclose(alone(moved, h)[:, :2], alone(x, h)[:, :2])
+    with pytest.raises(ValueError, match="square"):
+        helpers.GraphConvGRUCell(2, 4, torch.zeros(3, 2))
+
+
+def test_graph_gru_forecaster_gives_sorted_quantiles_around_the_last_value():
+    torch.manual_seed(0)
+    model = helpers.GraphGRUForecaster(1, 6, torch.eye(4))
+    inputs = torch.randn(8, 5, 4, 1)
+    quantiles = model(inputs)
+    assert quantiles.shape == (8, 4, len(helpers.QUANTILE_LEVELS))
+    assert (quantiles.diff(dim=-1) > 0).all()
+    with torch.no_grad():  # no learned change: the median is the last observed value
+        model.change.weight.zero_()
+        model.change.bias.zero_()
+    assert torch.allclose(model(inputs)[..., 3], inputs[:, -1, :, 0])
+    with pytest.raises(ValueError, match="4 nodes"):
+        model(torch.randn(8, 5, 3, 1))
+    with pytest.raises(ValueError, match="odd"):
+        helpers.GraphGRUForecaster(1, 6, torch.eye(4), n_quantiles=4)
+
+
+def test_grouped_bootstrap_interval_resamples_groups():
+    values = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0])
+    groups = np.array([0, 0, 0, 1, 1, 1])
+    lo, hi = helpers.grouped_bootstrap_interval(values, groups, n_bootstrap=500, seed=0)
+    assert lo == pytest.approx(1.0) and hi == pytest.approx(3.0)  # only two units to draw
+    rng = np.random.default_rng(0)
+    many = rng.normal(size=400)
+    lo, hi = helpers.grouped_bootstrap_interval(many, np.repeat(np.arange(40), 10), seed=1)
+    assert lo < many.mean() < hi and hi - lo < 0.5
+    with pytest.raises(ValueError, match="two groups"):
+        helpers.grouped_bootstrap_interval(values, np.zeros(6))
+    with pytest.raises(ValueError, match="equal length"):
+        helpers.grouped_bootstrap_interval(values, groups[:3])

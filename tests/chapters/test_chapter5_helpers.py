@@ -96,3 +96,19 @@ def test_neighbourhood_scores_by_hand():
     assert scores["common neighbours"].tolist() == [2, 1]  # 0,2 share 1 and 3; 0,4 share 3
     assert scores["Adamic-Adar"][0] == pytest.approx(1 / np.log(2) + 1 / np.log(3))
     assert scores["Adamic-Adar"][1] == pytest.approx(1 / np.log(3))
+
+
+def test_bootstrap_skips_resamples_where_the_metric_is_undefined():
+    # one active in 40: some resamples hold none, where an enrichment factor is undefined
+    active = np.zeros(40, bool)
+    active[0] = True
+    scores = np.arange(40, 0, -1.0)
+
+    def enrichment(y_true, y_score):
+        return helpers.enrichment_factor(y_true, y_score, 0.1) if y_true.any() else np.nan
+
+    point, low, high, samples = helpers.bootstrap_metric(
+        enrichment, active, {"perfect": scores}, n_boot=200
+    )["perfect"]
+    assert np.isnan(samples).any() and not np.isnan(samples).all()
+    assert point == pytest.approx(10.0) and np.isfinite(low) and low <= high

@@ -56,10 +56,49 @@ def test_ring_gan_shapes_and_losses():
     with pytest.raises(ValueError, match="divisible"):
         gan.discriminate(torch.randn(6, 2))
     assert gan.sample(10).shape == (10, 2)
+    stacked = helpers.RingGAN(pack=2, n_runs=3, hidden=8)
+    assert stacked.sample(6).shape == (3, 6, 2)
+    assert stacked.discriminate(torch.randn(3, 6, 2)).shape == (3, 3)
+    with pytest.raises(ValueError, match=r"n_runs=3"):
+        stacked.discriminate(torch.randn(6, 2))
+    with pytest.raises(ValueError, match="positive integer"):
+        helpers.RingGAN(n_runs=0)
     trained = helpers.train_ring_gan(steps=5, batch_size=32, progress=False)
     assert isinstance(trained, helpers.RingGAN)
     with pytest.raises(ValueError, match="generator_loss"):
         helpers.train_ring_gan(steps=1, generator_loss="wasserstein", progress=False)
+    with pytest.raises(ValueError, match="divisible by pack"):
+        helpers.train_ring_gan(steps=1, batch_size=9, pack=2, progress=False)
+
+
+def test_stacked_runs_are_independent_and_match_nn_linear():
+    torch.manual_seed(0)
+    layer = helpers.StackedLinear(3, 4, 5)
+    x = torch.randn(3, 7, 4)
+    expected = torch.stack([x[k] @ layer.weight[k] + layer.bias[k] for k in range(3)])
+    assert torch.allclose(layer(x), expected, atol=1e-6)
+    # Each run's gradient depends on its own loss only: summing the runs' losses trains
+    # them exactly as separately.
+    gan = helpers.RingGAN(n_runs=2, hidden=8)
+    points = torch.randn(2, 10, 2)
+    logits = gan.discriminate(points)
+    grads = torch.autograd.grad(logits[0].sum(), list(gan.discriminator.parameters()))
+    assert all(float(g[1].abs().max()) == 0.0 for g in grads)
+    before = gan.sample(4, generator=torch.Generator().manual_seed(1))[1]
+    with torch.no_grad():
+        gan.generator[0].weight[0] += 1.0  # change run 0 only
+    after = gan.sample(4, generator=torch.Generator().manual_seed(1))[1]
+    assert torch.equal(before, after)
+
+
+def test_train_ring_gan_is_reproducible_and_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = helpers.train_ring_gan(steps=3, batch_size=8, hidden=8, n_runs=2, progress=False)
+    assert torch.equal(torch.get_rng_state(), state)
+    second = helpers.train_ring_gan(steps=3, batch_size=8, hidden=8, n_runs=2, progress=False)
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_gaussian_kl_matches_torch_distributions():

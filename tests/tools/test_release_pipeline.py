@@ -101,14 +101,19 @@ CORRECT = {
         "written out": "def standardize(x):\n    return (x - x.sum() / len(x)) / x.std()\n"
     }
 }
+#: The smallest config otter accepts: no requirements, only the chapter helpers.
+MINIMAL_CONFIG = (
+    nbtool.ASSIGNMENT_CONFIG.split("generate: true")[0]
+    + "generate: true\nfiles:\n  - helpers.py\ntests:\n  files: true"
+)
 #: A config as the course's masters write it: requirements and the runtime package.
-SELF_CONTAINED_CONFIG = nbtool.ASSIGNMENT_CONFIG.replace(
+SELF_CONTAINED_CONFIG = MINIMAL_CONFIG.replace(
     "files:\n  - helpers.py",
     "requirements:\n  - torch>=2.5\n  - numpy>=1.26\nfiles:\n  - helpers.py\n  - bios740",
 )
 
 
-def write_demo(chapter, config=nbtool.ASSIGNMENT_CONFIG, name="hw0_demo.ipynb"):
+def write_demo(chapter, config=MINIMAL_CONFIG, name="hw0_demo.ipynb"):
     chapter.mkdir(exist_ok=True)
     (chapter / "helpers.py").write_text('"""Chapter 0 helpers."""\n')
     nb = nbtool.notebook_from_script(DEMO)
@@ -213,6 +218,13 @@ def test_config_lists_requirements_and_the_runtime_package(self_contained):
         "numpy>=1.26",
     ]
     assert release.grading_requirements([master]) == requirements
+
+
+def test_nbtool_default_config_makes_a_self_contained_zip():
+    """A master that `nbtool build` gives the default config grades on otter's bare image."""
+    config = __import__("yaml").safe_load(nbtool.ASSIGNMENT_CONFIG.split("\n", 1)[1])
+    assert "bios740" in config["files"] and "helpers.py" in config["files"]
+    assert any(r.startswith("torch") for r in config["requirements"])
 
 
 def test_requirements_must_be_a_list(tmp_path):

@@ -17,7 +17,7 @@ import time
 import types
 from pathlib import Path
 
-from bios740.colab import COLAB_EXTRAS
+from bios740.colab import COLAB_DATA_PACKAGES, COLAB_EXTRAS
 from bios740.tools.nbtool import MAX_SETUP_LINES, repository_url, setup_cell_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +75,7 @@ class FakeColab:
     ):
         self.actions: list[tuple] = []
         self.drive_root = tmp_path / "drive"
-        self.known = set(COLAB_EXTRAS) | {"torch", "numpy"}
+        self.known = set(COLAB_EXTRAS) | set(COLAB_DATA_PACKAGES) | {"torch", "numpy"}
         self.installed = {"torch", "numpy"}
         self.notebook_path = notebook_path
         self.published_ahead = 0
@@ -160,9 +160,11 @@ class FakeColab:
                 raise AssertionError(f"unexpected git command {command}")
         elif command[1:4] == ["-m", "pip", "install"]:
             packages = [c for c in command[4:] if not c.startswith("-")]
-            self.actions.append(("pip install", *packages))
+            no_deps = " --no-deps" if "--no-deps" in command else ""
+            self.actions.append((f"pip install{no_deps}", *packages))
+            known = {**COLAB_EXTRAS, **COLAB_DATA_PACKAGES}
             for spec in packages:
-                module = next(m for m, s in COLAB_EXTRAS.items() if s == spec)
+                module = next(m for m, s in known.items() if s == spec)
                 self.installed.add(module)
         else:
             raise AssertionError(f"unexpected command {command}")
@@ -178,6 +180,7 @@ def test_colab_first_run_mounts_clones_installs_and_enters_the_chapter(tmp_path,
         ("git clone", repository_url(), str(course)),
         ("git fetch",),
         ("pip install", *COLAB_EXTRAS.values()),
+        ("pip install --no-deps", *COLAB_DATA_PACKAGES.values()),
     ]
     assert Path.cwd() == course / "Chapter3"
     assert namespace["COURSE_ROOT"] == course and namespace["CHAPTER_DIR"] == course / "Chapter3"
