@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from bios740.stats import bootstrap_samples, percentile_interval
+
 #: Quantile levels of a 95%, 80% and 50% interval plus the median (a small FluSight set).
 QUANTILE_LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 
@@ -343,5 +345,5 @@ def grouped_bootstrap_interval(
     if labels.size < 2:
         raise ValueError("need at least two groups to resample; pass the unit of each score")
     means = np.bincount(index, weights=values) / np.bincount(index)
-    draws = np.random.default_rng(seed).integers(0, labels.size, (int(n_bootstrap), labels.size))
-    return np.quantile(means[draws].mean(1), [(1 - level) / 2, (1 + level) / 2])
+    samples = bootstrap_samples(np.mean, means, n_boot=int(n_bootstrap), seed=seed)
+    return np.asarray(percentile_interval(samples, level))

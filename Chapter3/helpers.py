@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bios740.models import SmallCNN
+from bios740.stats import bootstrap_samples
 from bios740.training import History, fit, predict, tensor_loader
 
 __all__ = [
@@ -268,14 +269,6 @@ def bootstrap_by_subject(statistic, subjects, n_boot: int = 1000, seed: int = 0)
     subjects = np.asarray(subjects)
     if subjects.ndim != 1 or subjects.size == 0:
         raise ValueError(f"subjects must be a non-empty 1-D array, got shape {subjects.shape}")
-    unique, inverse = np.unique(subjects, return_inverse=True)
-    rows_of = [np.flatnonzero(inverse == k) for k in range(len(unique))]
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(n_boot):
-        drawn = rng.integers(len(unique), size=len(unique))
-        try:
-            values.append(float(statistic(np.concatenate([rows_of[k] for k in drawn]))))
-        except ValueError:
-            continue
-    return np.asarray(values)
+    return bootstrap_samples(
+        statistic, np.arange(subjects.size), groups=subjects, n_boot=n_boot, seed=seed
+    )

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from bios740 import training
+from bios740.stats import bootstrap_samples, percentile_interval
 
 RECURRENT_KINDS = ("rnn", "lstm", "gru")
 
@@ -134,18 +135,15 @@ def bootstrap_by_patient(
     y_true, y_pred, patients = map(np.asarray, (y_true, y_pred, patients))
     if not y_true.shape == y_pred.shape == patients.shape:
         raise ValueError("y_true, y_pred and patients need one entry per beat each")
-    names = np.unique(patients)
-    if names.size < 2:
+    if np.unique(patients).size < 2:
         raise ValueError("need beats of at least two patients to resample patients")
-    rows = [np.flatnonzero(patients == name) for name in names]
-    rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(n_boot):
-        chosen = np.concatenate([rows[i] for i in rng.integers(0, names.size, names.size)])
-        scores.append(macro_f1(y_true[chosen], y_pred[chosen], n_classes))
-    low, high = np.percentile(scores, [2.5, 97.5])
-    result = (macro_f1(y_true, y_pred, n_classes), float(low), float(high))
-    return (*result, np.array(scores)) if return_samples else result
+    scores = bootstrap_samples(
+        lambda t, p: macro_f1(t, p, n_classes), y_true, y_pred, groups=patients,
+        n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    low, high = percentile_interval(scores)
+    result = (macro_f1(y_true, y_pred, n_classes), low, high)
+    return (*result, scores) if return_samples else result
 
 
 def beat_features(beats) -> np.ndarray:

@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from bios740.stats import paired_bootstrap, percentile_interval
+
 
 def rmse(y_true, y_pred) -> float:
     """Root-mean-square error of two equal-length arrays."""
@@ -43,17 +45,11 @@ def bootstrap_metric(metric, y_true, predictions: dict, n_boot: int = 1000, seed
         ``{name: (point estimate, low, high, samples)}`` with a 95 % percentile interval.
     """
     y_true = np.asarray(y_true)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(y_true), size=(n_boot, len(y_true)))
-    out = {}
-    for name, pred in predictions.items():
-        pred = np.asarray(pred)
-        if len(pred) != len(y_true):
-            raise ValueError(f"{name}: {len(pred)} predictions for {len(y_true)} targets")
-        samples = np.array([metric(y_true[d], pred[d]) for d in draws])
-        low, high = np.nanpercentile(samples, [2.5, 97.5])
-        out[name] = (metric(y_true, pred), float(low), float(high), samples)
-    return out
+    samples = paired_bootstrap(metric, y_true, predictions, n_boot=n_boot, seed=seed)
+    return {
+        name: (metric(y_true, np.asarray(pred)), *percentile_interval(samples[name]), samples[name])
+        for name, pred in predictions.items()
+    }
 
 
 # --------------------------------------------------------------------------- molecules

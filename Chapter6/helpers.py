@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from bios740.stats import bootstrap
+
 __all__ = [
     "bootstrap_by_subject",
     "ring_centres",
@@ -71,21 +73,11 @@ def bootstrap_by_subject(
             f"every array needs one row per subject entry ({len(subjects)}), "
             f"got lengths {[len(a) for a in arrays]}"
         )
-    unique = np.unique(subjects)
-    if len(unique) < 2:
+    if len(np.unique(subjects)) < 2:
         raise ValueError("the bootstrap over subjects needs at least two subjects")
-    rows = [np.flatnonzero(subjects == s) for s in unique]
-    rng = np.random.default_rng(seed)
-    estimates = []
-    for _ in range(n_boot):
-        picked = np.concatenate([rows[k] for k in rng.integers(len(unique), size=len(unique))])
-        try:
-            estimates.append(float(statistic(*[a[picked] for a in arrays])))
-        except ValueError:
-            continue
-    alpha = (1 - level) / 2
-    low, high = np.quantile(estimates, [alpha, 1 - alpha])
-    return float(statistic(*arrays)), float(low), float(high)
+    return tuple(
+        bootstrap(statistic, *arrays, groups=subjects, n_boot=n_boot, seed=seed, level=level)
+    )
 
 
 def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:

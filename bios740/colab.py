@@ -151,11 +151,17 @@ def setup_notebook(course_root: Path | None, repository: str | None = None) -> P
         course_root: the course folder the setup cell found (None: not inside the course).
         repository: the course's URL, for messages only.
 
-    Locally only ``sys.path`` changes (course root first, then the chapter folder).
+    Locally only ``sys.path`` changes (course root first, then the chapter folder) and
+    ``HF_HUB_OFFLINE`` defaults to ``1``.
     On Colab the Drive copy is updated when safe, missing packages are installed and
     the working directory becomes the chapter folder.
     """
     course_root = Path(course_root) if course_root is not None else None
+    if not in_colab():
+        # Off Colab the course never needs the Hugging Face hub (chapter 8's encoder ships
+        # in a package); without this, a lookup on a machine with no network retries for
+        # about 45 s. Set HF_HUB_OFFLINE=0 before the setup cell to download BioBERT.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     here = Path.cwd()
     chapter = here if CHAPTER_NAME.fullmatch(here.name) else None
     if in_colab() and course_root is not None:

@@ -44,6 +44,10 @@ ONE_MISTAKE = {
     "hw4_rnn_lstm_by_hand": ("q5_classifier", "always predicts the majority class"),
     "hw5_graph_networks": ("q6_solubility_model", "always predicts the training mean"),
     "hw6_vae_gan": ("q6_discriminator_step", "nothing detached"),
+    "hw7_attention_transformer": (
+        "q2_causal_mask",
+        "lets a position see the next one (tril(diagonal=1))",
+    ),
     "hw11_epidemic_models": ("q5_rolling_forecast", "random train/test split of the time points"),
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -52,6 +53,17 @@ def test_local_run_only_sets_sys_path_and_is_fast(monkeypatch):
     assert sys.path[:2] == [str(ROOT), str(ROOT / "Chapter1")]
     run_cell()  # a second run adds nothing twice
     assert sys.path.count(str(ROOT)) == 1 and sys.path.count(str(ROOT / "Chapter1")) == 1
+
+
+def test_local_run_keeps_the_hugging_face_hub_offline_unless_asked(monkeypatch):
+    monkeypatch.chdir(ROOT / "Chapter1")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    run_cell()
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # a student who wants to download BioBERT
+    run_cell()
+    assert os.environ["HF_HUB_OFFLINE"] == "0"
 
 
 def test_local_run_outside_the_course(monkeypatch, tmp_path):

@@ -1,0 +1,215 @@
+"""Chapter 12 helpers: noise schedules, the closed-form forward process and 2-D toy data.
+
+Notebook 01 writes each of these out once and checks it against ``diffusers``; later
+notebooks import them from here. Timesteps follow ``diffusers``' convention: index
+``t = 0 .. T-1``, where index ``t`` is step ``t + 1`` of Ho et al. (2020), so
+``alpha_bar[0] = 1 - beta[0]`` is already slightly noisy and ``alpha_bar[T-1]`` is the
+last, almost pure-noise step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from bios740.unet import sinusoidal_embedding
+
+__all__ = [
+    "ToyDenoiser",
+    "alpha_bars",
+    "cosine_betas",
+    "distance_to_data",
+    "linear_betas",
+    "log_snr",
+    "q_sample",
+    "swiss_roll",
+    "train_toy_denoiser",
+]
+
+
+def _check_steps(n_steps) -> int:
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
+        raise TypeError(f"n_steps must be an integer, got {type(n_steps).__name__} {n_steps!r}")
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be at least 2, got {n_steps}")
+    return int(n_steps)
+
+
+def linear_betas(n_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+    """The linear schedule of Ho et al. (2020): ``beta`` evenly spaced, float64, ``(T,)``."""
+    n_steps = _check_steps(n_steps)
+    if not 0 < beta_start < beta_end < 1:
+        raise ValueError(f"need 0 < beta_start < beta_end < 1, got {beta_start}, {beta_end}")
+    return torch.linspace(beta_start, beta_end, n_steps, dtype=torch.float64)
+
+
+def cosine_betas(n_steps: int = 1000, offset: float = 0.008, max_beta: float = 0.999):
+    """The cosine schedule of Nichol & Dhariwal (2021), float64, ``(T,)``.
+
+    ``alpha_bar(s) = cos^2(pi/2 (s + offset) / (1 + offset))`` for ``s`` in [0, 1], and
+    ``beta_t = 1 - alpha_bar((t+1)/T) / alpha_bar(t/T)``, clipped at ``max_beta`` so the
+    last steps do not divide by almost zero.
+    """
+    n_steps = _check_steps(n_steps)
+    if not 0 < max_beta < 1 or offset < 0:
+        raise ValueError(f"need 0 < max_beta < 1 and offset >= 0, got {max_beta}, {offset}")
+    s = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
+    bar = torch.cos((s + offset) / (1 + offset) * math.pi / 2) ** 2
+    return (1 - bar[1:] / bar[:-1]).clamp(max=max_beta)
+
+
+def alpha_bars(betas: torch.Tensor) -> torch.Tensor:
+    """``alpha_bar_t = prod_{s <= t} (1 - beta_s)``: the signal kept after step ``t``."""
+    betas = torch.as_tensor(betas, dtype=torch.float64)
+    if betas.ndim != 1 or not bool(((betas > 0) & (betas < 1)).all()):
+        raise ValueError("betas must be a 1-D schedule with every value in (0, 1)")
+    return torch.cumprod(1 - betas, dim=0)
+
+
+def log_snr(alpha_bar: torch.Tensor) -> torch.Tensor:
+    """Natural log of the signal-to-noise ratio ``alpha_bar / (1 - alpha_bar)``."""
+    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    return torch.log(alpha_bar) - torch.log1p(-alpha_bar)
+
+
+def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, alpha_bar: torch.Tensor):
+    """Draw ``x_t ~ q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I)``.
+
+    Args:
+        x0: ``(N, ...)`` clean data, scaled to about unit size (images in [-1, 1]).
+        t: ``(N,)`` integer timestep indices in ``0 .. T-1``.
+        noise: standard normal noise shaped like ``x0``.
+        alpha_bar: ``(T,)`` cumulative products from :func:`alpha_bars`.
+
+    Returns:
+        ``x_t`` in the dtype of ``x0``.
+    """
+    if not isinstance(x0, torch.Tensor) or not isinstance(noise, torch.Tensor):
+        raise TypeError("x0 and noise must be torch tensors")
+    if noise.shape != x0.shape:
+        raise ValueError(
+            f"noise must be shaped like x0 {tuple(x0.shape)}, got {tuple(noise.shape)}"
+        )
+    t = torch.as_tensor(t)
+    if t.dtype.is_floating_point or t.ndim != 1 or len(t) != len(x0):
+        raise ValueError(
+            f"t must be a 1-D integer tensor with one step per sample ({len(x0)}), got "
+            f"{t.dtype} of shape {tuple(t.shape)}"
+        )
+    if int(t.min()) < 0 or int(t.max()) >= len(alpha_bar):
+        raise ValueError(
+            f"t must lie in 0..{len(alpha_bar) - 1}, got {int(t.min())}..{int(t.max())}"
+        )
+    bar = torch.as_tensor(alpha_bar, device=x0.device)[t.to(x0.device)]
+    bar = bar.reshape(-1, *([1] * (x0.ndim - 1)))
+    return (bar.sqrt() * x0 + (1 - bar).sqrt() * noise).to(x0.dtype)
+
+
+def swiss_roll(n: int, seed: int = 0, noise: float = 0.05) -> torch.Tensor:
+    """``(n, 2)`` points on a 2-D Swiss roll, centred and scaled to unit variance (about 1)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+
+    def roll(angle):
+        return np.stack([angle * np.cos(angle), angle * np.sin(angle)], axis=1)
+
+    # Scale by the distribution's own moments (from a fine grid of angles), not by the
+    # sample's: two samples standardized by their own means and spreads differ by a few
+    # per cent in scale, which a two-sample test on this thin curve can see.
+    grid = roll(1.5 * np.pi * (1 + 2 * (np.arange(100_000) + 0.5) / 100_000))
+    centre, spread = grid.mean(0), grid.std()
+    rng = np.random.default_rng(seed)
+    points = (roll(1.5 * np.pi * (1 + 2 * rng.random(n))) - centre) / spread
+    points += noise * rng.standard_normal(points.shape)
+    return torch.tensor(points, dtype=torch.float32)
+
+
+class ToyDenoiser(nn.Module):
+    """ε-prediction for 2-D points: an MLP on the point and the embedded step (notebook 02)."""
+
+    def __init__(self, hidden: int = 128, time_dim: int = 32):
+        super().__init__()
+        self.time_dim = time_dim
+        self.net = nn.Sequential(
+            nn.Linear(2 + time_dim, hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.SiLU(),
+            nn.Linear(hidden, 2),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ValueError(f"x must be (N, 2) points, got {tuple(x.shape)}")
+        return self.net(torch.cat([x, sinusoidal_embedding(t, self.time_dim)], dim=1))
+
+
+def train_toy_denoiser(
+    data: torch.Tensor,
+    alpha_bar: torch.Tensor,
+    train_steps: int = 2500,
+    batch_size: int = 512,
+    hidden: int = 128,
+    lr: float = 2e-3,
+    seed: int = 0,
+) -> tuple[ToyDenoiser, list[float]]:
+    """Train a :class:`ToyDenoiser` with the simple ε-loss, as notebook 02 does step by step.
+
+    Args:
+        data: ``(N, 2)`` training points on the device to train on.
+        alpha_bar: ``(T,)`` schedule from :func:`alpha_bars` (float32 is enough).
+        train_steps, batch_size, hidden, lr: Adam with a cosine learning-rate decay.
+        seed: seeds the network's initialization and the draws of rows, steps and noise.
+
+    Returns:
+        The model in eval mode and the loss of every step.
+    """
+    if not isinstance(data, torch.Tensor) or data.ndim != 2 or data.shape[1] != 2:
+        raise ValueError("data must be a (N, 2) tensor of points")
+    device = data.device
+    torch.manual_seed(seed)
+    model = ToyDenoiser(hidden).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, train_steps)
+    bar = torch.as_tensor(alpha_bar, dtype=torch.float32).to(device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    losses = []
+    for _ in tqdm(range(train_steps), desc="training"):
+        rows = torch.randint(0, len(data), (batch_size,), device=device, generator=generator)
+        t = torch.randint(0, len(bar), (batch_size,), device=device, generator=generator)
+        noise = torch.randn((batch_size, 2), device=device, generator=generator)
+        loss = ((model(q_sample(data[rows], t, noise, bar), t) - noise) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    return model.eval(), losses
+
+
+def distance_to_data(samples, reference) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-neighbour distances between 2-D samples and held-out data, both ways.
+
+    ``to_data[i]`` is how far sample ``i`` lies from the nearest reference point (small
+    when samples sit on the data: a precision-like check); ``to_samples[j]`` is how far
+    reference point ``j`` lies from the nearest sample (small when the samples cover the
+    data: a recall-like check, which catches mode collapse). For fresh data of the same
+    size both medians are the typical spacing of the data.
+
+    Returns:
+        ``(to_data, to_samples)``, arrays of lengths ``len(samples)`` and ``len(reference)``.
+    """
+    from scipy.spatial import cKDTree
+
+    samples, reference = (np.asarray(a, dtype=float) for a in (samples, reference))
+    for name, array in [("samples", samples), ("reference", reference)]:
+        if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0:
+            raise ValueError(f"{name} must be a non-empty (N, 2) array, got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinite values (a diverged sampler?)")
+    to_data = cKDTree(reference).query(samples)[0]
+    to_samples = cKDTree(samples).query(reference)[0]
+    return to_data, to_samples

@@ -1,0 +1,86 @@
+"""Tests of Chapter12/helpers.py: schedules and the closed-form forward process."""
+
+import math
+
+import pytest
+import torch
+from chapter_modules import load_helpers
+from diffusers import DDPMScheduler
+
+helpers = load_helpers(12)
+
+
+@pytest.mark.parametrize("name", ["linear", "squaredcos_cap_v2"])
+def test_schedules_match_diffusers(name):
+    betas = helpers.linear_betas(50) if name == "linear" else helpers.cosine_betas(50)
+    library = DDPMScheduler(num_train_timesteps=50, beta_schedule=name)
+    assert torch.allclose(betas.float(), library.betas, atol=1e-7)
+    assert torch.allclose(helpers.alpha_bars(betas).float(), library.alphas_cumprod, atol=1e-6)
+
+
+def test_cosine_schedule_follows_its_formula_and_is_clipped():
+    betas = helpers.cosine_betas(10, offset=0.0)
+    bar = helpers.alpha_bars(betas)
+    # Without clipping abar_t would be cos^2(pi/2 (t+1)/T); the last step is clipped.
+    expected = torch.cos(torch.arange(1, 10, dtype=torch.float64) / 10 * math.pi / 2) ** 2
+    assert torch.allclose(bar[:-1], expected, atol=1e-12)
+    assert betas[-1] == 0.999
+
+
+def test_q_sample_is_the_closed_form_and_checks_its_input():
+    bar = helpers.alpha_bars(helpers.linear_betas(100))
+    x0, noise = torch.ones(3, 2), torch.zeros(3, 2)
+    t = torch.tensor([0, 50, 99])
+    out = helpers.q_sample(x0, t, noise, bar)
+    assert torch.allclose(out[:, 0].double(), bar[t].sqrt(), atol=1e-7)
+    noisy = helpers.q_sample(torch.zeros(3, 2), t, torch.ones(3, 2), bar)
+    assert torch.allclose(noisy[:, 0].double(), (1 - bar[t]).sqrt(), atol=1e-7)
+    with pytest.raises(ValueError, match="integer tensor"):
+        helpers.q_sample(x0, t.float(), noise, bar)
+    with pytest.raises(ValueError, match="must lie in 0..99"):
+        helpers.q_sample(x0, torch.tensor([0, 1, 100]), noise, bar)
+    with pytest.raises(ValueError, match="shaped like x0"):
+        helpers.q_sample(x0, t, torch.zeros(3, 3), bar)
+    with pytest.raises(TypeError, match="torch tensors"):
+        helpers.q_sample(x0.numpy(), t, noise, bar)
+
+
+def test_bad_schedules_and_toy_data_are_rejected():
+    with pytest.raises(ValueError, match="beta_start < beta_end"):
+        helpers.linear_betas(10, beta_start=0.1, beta_end=0.01)
+    with pytest.raises(TypeError, match="n_steps must be an integer"):
+        helpers.cosine_betas(10.0)
+    with pytest.raises(ValueError, match="every value in"):
+        helpers.alpha_bars(torch.tensor([0.1, 1.0]))
+    roll = helpers.swiss_roll(2000, seed=1)
+    assert roll.shape == (2000, 2) and abs(roll.std().item() - 1) < 0.05
+    assert torch.equal(roll, helpers.swiss_roll(2000, seed=1))
+    with pytest.raises(ValueError, match="positive integer"):
+        helpers.swiss_roll(0)
+    log_snr = helpers.log_snr(torch.tensor([0.5]))
+    assert abs(log_snr.item()) < 1e-12
+
+
+def test_two_swiss_roll_samples_are_one_distribution():
+    from bios740.generative_metrics import classifier_two_sample_test
+
+    result = classifier_two_sample_test(
+        helpers.swiss_roll(2000, seed=5).numpy(), helpers.swiss_roll(2000, seed=99).numpy()
+    )
+    assert result["low"] < 0.5 < result["high"] + 0.02
+
+
+def test_distance_to_data_separates_precision_from_recall():
+    import numpy as np
+
+    reference = helpers.swiss_roll(1000, seed=1).numpy()
+    fresh = helpers.swiss_roll(1000, seed=2).numpy()
+    collapsed = np.repeat(reference[:1], 1000, axis=0) + 1e-3  # one point, on the data
+    fresh_to, fresh_back = helpers.distance_to_data(fresh, reference)
+    col_to, col_back = helpers.distance_to_data(collapsed, reference)
+    assert np.median(col_to) < np.median(fresh_to)  # precise ...
+    assert np.median(col_back) > 10 * np.median(fresh_back)  # ... but covers nothing
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        helpers.distance_to_data(fresh[:, :1], reference)
+    with pytest.raises(ValueError, match="NaN"):
+        helpers.distance_to_data(np.full((3, 2), np.nan), reference)
