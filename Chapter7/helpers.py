@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from bios740 import attention
 from bios740.datasets import dna
+from bios740.stats import paired_bootstrap
 from bios740.training import fit, predict
 
 
@@ -154,21 +155,22 @@ def bootstrap_auroc(y_true, scores: dict, n_boot: int = 500, seed: int = 0) -> d
     """
     y_true = np.asarray(y_true)
     names = list(scores)
-    rng = np.random.default_rng(seed)
-    samples = {name: [] for name in names}
-    for _ in range(n_boot):
-        index = rng.integers(0, len(y_true), len(y_true))
-        if y_true[index].min() == y_true[index].max():
-            continue
-        for name in names:
-            samples[name].append(roc_auc_score(y_true[index], np.asarray(scores[name])[index]))
+    samples = paired_bootstrap(strict_auroc, y_true, scores, n_boot=n_boot, seed=seed)
     result = {}
     for name in names:
         low, high = np.percentile(samples[name], [2.5, 97.5])
         result[name] = (roc_auc_score(y_true, scores[name]), low, high)
-        difference = np.array(samples[name]) - np.array(samples[names[0]])
+        difference = samples[name] - samples[names[0]]
         result[("difference", name)] = tuple(np.percentile(difference, [50, 2.5, 97.5]))
     return result
+
+
+def strict_auroc(y_true, scores) -> float:
+    """AUROC that raises ValueError on one class (newer scikit-learn warns and returns NaN)."""
+    y_true = np.asarray(y_true)
+    if y_true.min() == y_true.max():
+        raise ValueError("AUROC needs both classes")
+    return float(roc_auc_score(y_true, np.asarray(scores)))
 
 
 def additive_model(train_sequences, train_labels, C: float = 0.1) -> LogisticRegression:

@@ -90,3 +90,9 @@ def test_in_silico_mutagenesis_matches_direct_evaluation():
     with torch.no_grad():
         direct = model(torch.as_tensor(mutant)) - model(torch.as_tensor(codes))
     assert effects[1, 7, mutant[1, 7]] == pytest.approx(direct[1].item(), abs=1e-5)
+
+
+def test_strict_auroc_refuses_one_class():
+    assert helpers.strict_auroc([0, 1, 1], [0.1, 0.9, 0.8]) == 1.0
+    with pytest.raises(ValueError, match="both classes"):
+        helpers.strict_auroc([1, 1], [0.2, 0.3])
