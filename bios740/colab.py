@@ -151,8 +151,9 @@ def setup_notebook(course_root: Path | None, repository: str | None = None) -> P
         course_root: the course folder the setup cell found (None: not inside the course).
         repository: the course's URL, for messages only.
 
-    Locally only ``sys.path`` changes (course root first, then the chapter folder) and
-    ``HF_HUB_OFFLINE`` defaults to ``1``.
+    Locally only ``sys.path`` changes (course root first, then the chapter folder),
+    ``HF_HUB_OFFLINE`` defaults to ``1`` and, before torch is imported,
+    ``OMP_WAIT_POLICY`` to ``PASSIVE`` (everywhere).
     On Colab the Drive copy is updated when safe, missing packages are installed and
     the working directory becomes the chapter folder.
     """
@@ -162,6 +163,13 @@ def setup_notebook(course_root: Path | None, repository: str | None = None) -> P
         # in a package); without this, a lookup on a machine with no network retries for
         # about 45 s. Set HF_HUB_OFFLINE=0 before the setup cell to download BioBERT.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if "torch" not in sys.modules:
+        # OpenMP's idle threads spin by default. With two notebooks on a 2-core machine
+        # the spinning threads of one take the cores from the working threads of the
+        # other: on a loaded 2-core machine a 2-thread run of Chapter12/04 took 286-351 s
+        # with spinning threads and 18 s with sleeping ones (27 s vs 18 s at lighter
+        # load). OpenMP reads the variable when torch loads it: only before that import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     here = Path.cwd()
     chapter = here if CHAPTER_NAME.fullmatch(here.name) else None
     if in_colab() and course_root is not None:

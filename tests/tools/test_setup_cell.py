@@ -66,6 +66,27 @@ def test_local_run_keeps_the_hugging_face_hub_offline_unless_asked(monkeypatch):
     assert os.environ["HF_HUB_OFFLINE"] == "0"
 
 
+def test_idle_openmp_threads_sleep_when_torch_is_not_loaded_yet(monkeypatch):
+    monkeypatch.chdir(ROOT / "Chapter1")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh kernel
+    run_cell()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a user's own choice stands
+    run_cell()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_openmp_is_left_alone_once_torch_is_loaded(monkeypatch):
+    monkeypatch.chdir(ROOT / "Chapter1")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setitem(sys.modules, "torch", sys.modules.get("torch", object()))
+    run_cell()
+    assert "OMP_WAIT_POLICY" not in os.environ  # too late to matter; do not pretend
+
+
 def test_local_run_outside_the_course(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     namespace = run_cell()
