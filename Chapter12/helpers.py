@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from bios740.unet import sinusoidal_embedding
 
 __all__ = [
+    "ConditionalDenoiser",
     "ToyDenoiser",
     "alpha_bars",
     "cosine_betas",
@@ -26,7 +27,9 @@ __all__ = [
     "linear_betas",
     "log_snr",
     "q_sample",
+    "sample_conditional",
     "swiss_roll",
+    "train_conditional_denoiser",
     "train_toy_denoiser",
 ]
 
@@ -213,3 +216,128 @@ def distance_to_data(samples, reference) -> tuple[np.ndarray, np.ndarray]:
     to_data = cKDTree(reference).query(samples)[0]
     to_samples = cKDTree(samples).query(reference)[0]
     return to_data, to_samples
+
+
+class ConditionalDenoiser(nn.Module):
+    """ε-prediction for ``dim``-dimensional points given the step and a class label.
+
+    Label ``n_classes`` is the null label ("no class"), which classifier-free guidance
+    needs (notebook 04 writes this model and its training out; notebook 05 uses these).
+    """
+
+    def __init__(self, dim: int, n_classes: int, hidden: int = 256, embedding_dim: int = 32):
+        super().__init__()
+        if dim < 1 or n_classes < 1:
+            raise ValueError(f"need dim >= 1 and n_classes >= 1, got {dim} and {n_classes}")
+        self.dim, self.n_classes, self.embedding_dim = dim, n_classes, embedding_dim
+        self.label = nn.Embedding(n_classes + 1, embedding_dim)
+        self.net = nn.Sequential(
+            nn.Linear(dim + 2 * embedding_dim, hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.SiLU(),
+            nn.Linear(hidden, hidden), nn.SiLU(),
+            nn.Linear(hidden, dim),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"x must be (N, {self.dim}) points, got {tuple(x.shape)}")
+        if labels.shape != (len(x),) or int(labels.min()) < 0 or int(labels.max()) > self.n_classes:
+            raise ValueError(
+                f"labels must be ({len(x)},) integers in 0..{self.n_classes} "
+                f"({self.n_classes} is the null label)"
+            )
+        steps = sinusoidal_embedding(t, self.embedding_dim)
+        return self.net(torch.cat([x, steps, self.label(labels)], dim=1))
+
+
+def train_conditional_denoiser(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    alpha_bar: torch.Tensor,
+    n_classes: int,
+    train_steps: int = 4000,
+    batch_size: int = 128,
+    hidden: int = 256,
+    lr: float = 1e-3,
+    label_dropout: float = 0.1,
+    seed: int = 0,
+) -> tuple[ConditionalDenoiser, list[float]]:
+    """Train a :class:`ConditionalDenoiser` with the ε-loss and label dropout.
+
+    Each drawn label is replaced by the null label with probability ``label_dropout``,
+    so one network learns the conditional and the unconditional prediction. Adam with a
+    cosine learning-rate decay; ``seed`` fixes the initialization and every draw.
+
+    Returns:
+        The model in eval mode and the loss of every step.
+    """
+    if not isinstance(points, torch.Tensor) or points.ndim != 2:
+        raise ValueError("points must be an (N, dim) tensor")
+    if not isinstance(labels, torch.Tensor) or labels.shape != (len(points),):
+        raise ValueError(f"labels must be a ({len(points)},) tensor of class indices")
+    if not 0 <= label_dropout < 1:
+        raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout}")
+    device = points.device
+    torch.manual_seed(seed)
+    model = ConditionalDenoiser(points.shape[1], n_classes, hidden).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, train_steps)
+    bar = torch.as_tensor(alpha_bar, dtype=torch.float32).to(device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    labels = labels.to(device)
+    losses = []
+    for _ in tqdm(range(train_steps), desc="training"):
+        rows = torch.randint(0, len(points), (batch_size,), device=device, generator=generator)
+        t = torch.randint(0, len(bar), (batch_size,), device=device, generator=generator)
+        noise = torch.randn((batch_size, points.shape[1]), device=device, generator=generator)
+        dropped = torch.rand(batch_size, device=device, generator=generator) < label_dropout
+        condition = torch.where(dropped, torch.full_like(labels[rows], n_classes), labels[rows])
+        loss = ((model(q_sample(points[rows], t, noise, bar), t, condition) - noise) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    return model.eval(), losses
+
+
+@torch.no_grad()
+def sample_conditional(
+    model: ConditionalDenoiser,
+    labels,
+    alpha_bar: torch.Tensor,
+    sampling_steps: int = 50,
+    guidance: float = 0.0,
+    seed: int = 0,
+) -> torch.Tensor:
+    """One sample per label with DDIM (η = 0, ``diffusers.DDIMScheduler``) and guidance ``w``.
+
+    ``guidance = 0`` samples the conditional model, ``-1`` the unconditional one.
+    Returns ``(len(labels), dim)`` points on the model's device.
+    """
+    from diffusers import DDIMScheduler
+
+    device = next(model.parameters()).device
+    labels = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=device)
+    if labels.ndim != 1 or len(labels) == 0:
+        raise ValueError("labels must be a non-empty 1-D sequence of class indices")
+    scheduler = DDIMScheduler(
+        num_train_timesteps=len(alpha_bar),
+        clip_sample=False,
+        set_alpha_to_one=False,
+        timestep_spacing="trailing",
+    )
+    scheduler.alphas_cumprod = torch.as_tensor(alpha_bar, dtype=torch.float64).cpu()
+    scheduler.final_alpha_cumprod = scheduler.alphas_cumprod[0]
+    scheduler.set_timesteps(_check_steps(sampling_steps))
+    generator = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn((len(labels), model.dim), device=device, generator=generator)
+    null = torch.full_like(labels, model.n_classes)
+    for t in scheduler.timesteps:
+        steps = torch.full((len(labels),), int(t), device=device)
+        epsilon = model(x, steps, labels)
+        if guidance != 0:
+            unconditional = model(x, steps, null)
+            epsilon = unconditional + (1 + guidance) * (epsilon - unconditional)
+        x = scheduler.step(epsilon, t, x).prev_sample.float()
+    return x

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from chapter_modules import load_helpers
@@ -84,3 +85,50 @@ def test_distance_to_data_separates_precision_from_recall():
         helpers.distance_to_data(fresh[:, :1], reference)
     with pytest.raises(ValueError, match="NaN"):
         helpers.distance_to_data(np.full((3, 2), np.nan), reference)
+
+
+def test_conditional_denoiser_learns_two_classes_and_guidance_separates_them():
+    # Two classes at -2 and +2 along the first axis in 3-D; a short training suffices.
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(400) % 2
+    points = torch.randn(400, 3, generator=generator) * 0.3
+    points[:, 0] += 4 * labels - 2
+    alpha_bar = helpers.alpha_bars(helpers.linear_betas(200)).float()
+    model, losses = helpers.train_conditional_denoiser(
+        points, labels, alpha_bar, n_classes=2, train_steps=600, hidden=64, lr=3e-3, seed=0
+    )
+    assert np.mean(losses[-50:]) < 0.6 * np.mean(losses[:50])
+    wanted = torch.tensor([0] * 100 + [1] * 100)
+    samples = helpers.sample_conditional(model, wanted, alpha_bar, sampling_steps=20, seed=1)
+    assert samples.shape == (200, 3) and torch.isfinite(samples).all()
+    assert samples[:100, 0].mean() < -1 and samples[100:, 0].mean() > 1  # the label is obeyed
+    again = helpers.sample_conditional(model, wanted, alpha_bar, sampling_steps=20, seed=1)
+    assert torch.equal(samples, again)  # the seed fixes the draw
+    # w = -1 is the unconditional model: both "classes" then give the same draws.
+    unconditional = [
+        helpers.sample_conditional(model, [c] * 100, alpha_bar, 20, guidance=-1.0, seed=2)
+        for c in (0, 1)
+    ]
+    assert torch.allclose(*unconditional, atol=1e-5)
+    guided = helpers.sample_conditional(model, wanted, alpha_bar, 20, guidance=2.0, seed=1)
+    assert (
+        guided[100:, 0].mean() - guided[:100, 0].mean()
+        > samples[100:, 0].mean() - samples[:100, 0].mean()
+    )  # guidance pushes the classes apart
+
+
+def test_conditional_helpers_reject_bad_input():
+    model = helpers.ConditionalDenoiser(dim=3, n_classes=2, hidden=8)
+    with pytest.raises(ValueError, match=r"x must be \(N, 3\)"):
+        model(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="2 is the null label"):
+        model(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long), torch.full((4,), 3))
+    alpha_bar = helpers.alpha_bars(helpers.linear_betas(50)).float()
+    with pytest.raises(ValueError, match="labels must be a"):
+        helpers.train_conditional_denoiser(torch.zeros(4, 3), torch.zeros(3), alpha_bar, 2)
+    with pytest.raises(ValueError, match="label_dropout"):
+        helpers.train_conditional_denoiser(
+            torch.zeros(4, 3), torch.zeros(4, dtype=torch.long), alpha_bar, 2, label_dropout=1
+        )
+    with pytest.raises(ValueError, match="non-empty"):
+        helpers.sample_conditional(model, [], alpha_bar)
