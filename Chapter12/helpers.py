@@ -5,6 +5,9 @@ notebooks import them from here. Timesteps follow ``diffusers``' convention: ind
 ``t = 0 .. T-1``, where index ``t`` is step ``t + 1`` of Ho et al. (2020), so
 ``alpha_bar[0] = 1 - beta[0]`` is already slightly noisy and ``alpha_bar[T-1]`` is the
 last, almost pure-noise step.
+
+The file is longer than 300 lines because notebooks 04 and 05 share the conditional
+denoiser, its training loop with label dropout and its guided DDIM sampler.
 """
 
 from __future__ import annotations
