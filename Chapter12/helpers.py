@@ -153,6 +153,15 @@ class ToyDenoiser(nn.Module):
         return self.net(torch.cat([x, sinusoidal_embedding(t, self.time_dim)], dim=1))
 
 
+def _take_step(loss, optimizer, schedule, losses: list[float]) -> None:
+    """One optimizer and schedule step of the training loops below; record the loss."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    losses.append(loss.item())
+
+
 def train_toy_denoiser(
     data: torch.Tensor,
     alpha_bar: torch.Tensor,
@@ -188,11 +197,7 @@ def train_toy_denoiser(
         t = torch.randint(0, len(bar), (batch_size,), device=device, generator=generator)
         noise = torch.randn((batch_size, 2), device=device, generator=generator)
         loss = ((model(q_sample(data[rows], t, noise, bar), t) - noise) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
+        _take_step(loss, optimizer, schedule, losses)
     return model.eval(), losses
 
 
@@ -296,11 +301,7 @@ def train_conditional_denoiser(
         dropped = torch.rand(batch_size, device=device, generator=generator) < label_dropout
         condition = torch.where(dropped, torch.full_like(labels[rows], n_classes), labels[rows])
         loss = ((model(q_sample(points[rows], t, noise, bar), t, condition) - noise) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
+        _take_step(loss, optimizer, schedule, losses)
     return model.eval(), losses
 
 

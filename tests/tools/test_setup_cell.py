@@ -18,6 +18,8 @@ import time
 import types
 from pathlib import Path
 
+import pytest
+
 from bios740.colab import COLAB_DATA_PACKAGES, COLAB_EXTRAS
 from bios740.tools.nbtool import MAX_SETUP_LINES, repository_url, setup_cell_source
 
@@ -55,9 +57,14 @@ def test_local_run_only_sets_sys_path_and_is_fast(monkeypatch):
     assert sys.path.count(str(ROOT)) == 1 and sys.path.count(str(ROOT / "Chapter1")) == 1
 
 
-def test_local_run_keeps_the_hugging_face_hub_offline_unless_asked(monkeypatch):
+@pytest.fixture
+def in_chapter1(monkeypatch):
+    """Run the cell from Chapter1, with sys.path restored afterwards."""
     monkeypatch.chdir(ROOT / "Chapter1")
     monkeypatch.setattr(sys, "path", list(sys.path))
+
+
+def test_local_run_keeps_the_hugging_face_hub_offline_unless_asked(monkeypatch, in_chapter1):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     run_cell()
     assert os.environ["HF_HUB_OFFLINE"] == "1"
@@ -66,9 +73,7 @@ def test_local_run_keeps_the_hugging_face_hub_offline_unless_asked(monkeypatch):
     assert os.environ["HF_HUB_OFFLINE"] == "0"
 
 
-def test_idle_openmp_threads_sleep_when_torch_is_not_loaded_yet(monkeypatch):
-    monkeypatch.chdir(ROOT / "Chapter1")
-    monkeypatch.setattr(sys, "path", list(sys.path))
+def test_idle_openmp_threads_sleep_when_torch_is_not_loaded_yet(monkeypatch, in_chapter1):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh kernel
     run_cell()
@@ -78,9 +83,7 @@ def test_idle_openmp_threads_sleep_when_torch_is_not_loaded_yet(monkeypatch):
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
-def test_openmp_is_left_alone_once_torch_is_loaded(monkeypatch):
-    monkeypatch.chdir(ROOT / "Chapter1")
-    monkeypatch.setattr(sys, "path", list(sys.path))
+def test_openmp_is_left_alone_once_torch_is_loaded(monkeypatch, in_chapter1):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     monkeypatch.setitem(sys.modules, "torch", sys.modules.get("torch", object()))
     run_cell()
