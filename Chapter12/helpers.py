@@ -6,23 +6,33 @@ notebooks import them from here. Timesteps follow ``diffusers``' convention: ind
 ``alpha_bar[0] = 1 - beta[0]`` is already slightly noisy and ``alpha_bar[T-1]`` is the
 last, almost pure-noise step.
 
-The file is longer than 300 lines because notebooks 04 and 05 share the conditional
-denoiser, its training loop with label dropout and its guided DDIM sampler.
+The file is longer than 300 lines because notebooks 04, 05 and 06 share the conditional
+denoiser, its training loop with label dropout and its guided DDIM sampler, and notebook 06
+and ``train_slice_denoiser.py`` share the brain-slice data, the slice U-Net's settings and
+its checkpoint format (the script writes what the notebook loads).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from bios740.unet import sinusoidal_embedding
+from bios740.unet import UNet, sinusoidal_embedding
 
 __all__ = [
+    "CHECKPOINT",
+    "SLICE_DENOISER",
     "ConditionalDenoiser",
+    "build_slice_denoiser",
+    "flair_slices",
+    "load_slice_denoiser",
+    "save_slice_denoiser",
     "ToyDenoiser",
     "alpha_bars",
     "cosine_betas",
@@ -269,25 +279,39 @@ def train_conditional_denoiser(
     lr: float = 1e-3,
     label_dropout: float = 0.1,
     seed: int = 0,
-) -> tuple[ConditionalDenoiser, list[float]]:
-    """Train a :class:`ConditionalDenoiser` with the ε-loss and label dropout.
+    model: nn.Module | None = None,
+) -> tuple[nn.Module, list[float]]:
+    """Train a conditional ε-predictor with the ε-loss and label dropout.
 
     Each drawn label is replaced by the null label with probability ``label_dropout``,
     so one network learns the conditional and the unconditional prediction. Adam with a
     cosine learning-rate decay; ``seed`` fixes the initialization and every draw.
 
+    Args:
+        points: ``(N, dim)`` points for a new :class:`ConditionalDenoiser`, or ``(N, ...)``
+            data of any shape for a given ``model``, e.g. ``(N, 1, 32, 32)`` images for a
+            class-conditional :class:`bios740.unet.UNet` (notebook 06).
+        model: train this network (called ``model(x, t, labels)``) instead of a new
+            :class:`ConditionalDenoiser`; it must have an ``n_classes`` attribute.
+
     Returns:
         The model in eval mode and the loss of every step.
     """
-    if not isinstance(points, torch.Tensor) or points.ndim != 2:
-        raise ValueError("points must be an (N, dim) tensor")
+    if not isinstance(points, torch.Tensor) or points.ndim < 2:
+        raise ValueError("points must be an (N, dim) tensor, or (N, ...) data for a given model")
+    if model is None and points.ndim != 2:
+        raise ValueError(f"points must be (N, dim) without a model, got {tuple(points.shape)}")
+    if model is not None and getattr(model, "n_classes", None) != n_classes:
+        raise ValueError(f"model must be built with n_classes={n_classes} (its null label)")
     if not isinstance(labels, torch.Tensor) or labels.shape != (len(points),):
         raise ValueError(f"labels must be a ({len(points)},) tensor of class indices")
     if not 0 <= label_dropout < 1:
         raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout}")
     device = points.device
     torch.manual_seed(seed)
-    model = ConditionalDenoiser(points.shape[1], n_classes, hidden).to(device)
+    if model is None:
+        model = ConditionalDenoiser(points.shape[1], n_classes, hidden)
+    model = model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, train_steps)
     bar = torch.as_tensor(alpha_bar, dtype=torch.float32).to(device)
@@ -297,7 +321,7 @@ def train_conditional_denoiser(
     for _ in tqdm(range(train_steps), desc="training"):
         rows = torch.randint(0, len(points), (batch_size,), device=device, generator=generator)
         t = torch.randint(0, len(bar), (batch_size,), device=device, generator=generator)
-        noise = torch.randn((batch_size, points.shape[1]), device=device, generator=generator)
+        noise = torch.randn((batch_size, *points.shape[1:]), device=device, generator=generator)
         dropped = torch.rand(batch_size, device=device, generator=generator) < label_dropout
         condition = torch.where(dropped, torch.full_like(labels[rows], n_classes), labels[rows])
         loss = ((model(q_sample(points[rows], t, noise, bar), t, condition) - noise) ** 2).mean()
@@ -313,11 +337,17 @@ def sample_conditional(
     sampling_steps: int = 50,
     guidance: float = 0.0,
     seed: int = 0,
+    sample_shape: tuple[int, ...] | None = None,
+    clip_sample: bool = False,
 ) -> torch.Tensor:
     """One sample per label with DDIM (η = 0, ``diffusers.DDIMScheduler``) and guidance ``w``.
 
     ``guidance = 0`` samples the conditional model, ``-1`` the unconditional one.
-    Returns ``(len(labels), dim)`` points on the model's device.
+    ``sample_shape`` is the shape of one sample (default ``(model.dim,)``; e.g.
+    ``(1, 32, 32)`` for the slice U-Net). Returns ``(len(labels), *sample_shape)`` on the
+    model's device. ``clip_sample`` clips each step's predicted clean sample to [-1, 1]
+    (for images scaled to that range: near ``t = T`` the prediction divides by
+    ``sqrt(alpha_bar_t)``, almost zero under the cosine schedule, and would explode).
     """
     from diffusers import DDIMScheduler
 
@@ -327,7 +357,7 @@ def sample_conditional(
         raise ValueError("labels must be a non-empty 1-D sequence of class indices")
     scheduler = DDIMScheduler(
         num_train_timesteps=len(alpha_bar),
-        clip_sample=False,
+        clip_sample=bool(clip_sample),
         set_alpha_to_one=False,
         timestep_spacing="trailing",
     )
@@ -335,9 +365,10 @@ def sample_conditional(
     scheduler.final_alpha_cumprod = scheduler.alphas_cumprod[0]
     scheduler.set_timesteps(_check_steps(sampling_steps))
     generator = torch.Generator(device=device).manual_seed(seed)
-    x = torch.randn((len(labels), model.dim), device=device, generator=generator)
+    shape = tuple(sample_shape) if sample_shape is not None else (model.dim,)
+    x = torch.randn((len(labels), *shape), device=device, generator=generator)
     null = torch.full_like(labels, model.n_classes)
-    for t in scheduler.timesteps:
+    for t in tqdm(scheduler.timesteps, desc="sampling", leave=False):
         steps = torch.full((len(labels),), int(t), device=device)
         epsilon = model(x, steps, labels)
         if guidance != 0:
@@ -345,3 +376,75 @@ def sample_conditional(
             epsilon = unconditional + (1 + guidance) * (epsilon - unconditional)
         x = scheduler.step(epsilon, t, x).prev_sample.float()
     return x
+
+
+# The slice denoiser of notebook 06 and train_slice_denoiser.py: a class-conditional U-Net
+# (label 1 lesion, 0 no lesion, 2 the null label) on 32x32 FLAIR slices, cosine schedule.
+SLICE_DENOISER = {"base_channels": 16, "depth": 2, "time_embedding_dim": 64, "n_classes": 2}
+SLICE_DATA = {"n_subjects": 200, "slices_per_subject": 20, "size": 32, "seed": 0}
+CHECKPOINT = Path(__file__).with_name("slice_denoiser.pt")
+FLAIR_CEILING = 2.0  # FLAIR intensities 0..2 map to -1..1; lesions lie at about 0.8-2.0
+
+
+def flair_slices(fractions=(0.6, 0.2, 0.2)) -> dict[str, dict[str, torch.Tensor]]:
+    """The FLAIR brain slices of notebook 06, scaled to [-1, 1] and split by subject.
+
+    Always the same data (:data:`SLICE_DATA`, generation seed 0), because the checkpoint
+    was trained on its ``train`` part: a notebook's ``SEED`` changes sampling and
+    training draws, never which slices are held out.
+
+    Returns:
+        ``{"train"|"val"|"test": {"images": (N, 1, 32, 32), "labels": (N,), "subjects": (N,)}}``.
+    """
+    from bios740.datasets.brain_slices import make_brain_slices, split_by_subject
+
+    parts = split_by_subject(make_brain_slices(**SLICE_DATA), fractions, seed=0)
+    out = {}
+    for name, part in zip(("train", "val", "test"), parts, strict=True):
+        flair = np.clip(part.channel("FLAIR"), 0, FLAIR_CEILING) / FLAIR_CEILING * 2 - 1
+        out[name] = {
+            "images": torch.from_numpy(flair.astype(np.float32))[:, None],
+            "labels": torch.from_numpy(part.labels),
+            "subjects": torch.from_numpy(part.subject_ids),
+        }
+    return out
+
+
+def build_slice_denoiser() -> UNet:
+    """A fresh, untrained U-Net with the settings of :data:`SLICE_DENOISER`."""
+    return UNet(1, 1, **SLICE_DENOISER)
+
+
+def save_slice_denoiser(model: UNet, path, info: dict) -> Path:
+    """Store ``model``'s weights as float16 (half the size) with its settings and ``info``."""
+    if not isinstance(model, UNet):
+        raise TypeError(f"model must be a bios740.unet.UNet, got {type(model).__name__}")
+    state = {name: value.detach().cpu().half() for name, value in model.state_dict().items()}
+    info = json.loads(json.dumps(dict(info), default=str))  # plain types: weights_only loads
+    path = Path(path)
+    torch.save({"settings": dict(SLICE_DENOISER), "state": state, "info": info}, path)
+    return path
+
+
+def load_slice_denoiser(path=CHECKPOINT) -> tuple[UNet, dict]:
+    """Load a checkpoint written by :func:`save_slice_denoiser` (float32, eval mode).
+
+    Raises:
+        FileNotFoundError: no file at ``path`` (the message says how to make it).
+        ValueError: the file was written for other settings than :data:`SLICE_DENOISER`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no slice denoiser at {path}; make it with `python train_slice_denoiser.py` "
+            "in Chapter12 (about 25 minutes on a 2-core CPU), or let notebook 06 train briefly"
+        )
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(stored, dict) or stored.get("settings") != SLICE_DENOISER:
+        raise ValueError(
+            f"{path} was not written for the settings {SLICE_DENOISER}; rerun "
+            "train_slice_denoiser.py to rebuild it"
+        )
+    model = build_slice_denoiser()
+    model.load_state_dict({name: value.float() for name, value in stored["state"].items()})
+    return model.eval(), stored["info"]

@@ -7,7 +7,10 @@ so that fine detail need not squeeze through the bottleneck. Chapter 6 uses it a
 pix2pix generator (Isola et al., 2017); chapter 12 uses it as the diffusion denoiser, which
 also needs to know the noise level: pass ``time_embedding_dim`` and call ``model(x, t)``.
 Each convolution block then adds a learned projection of a sinusoidal embedding of ``t``
-to its features (as in Ho et al., 2020).
+to its features (as in Ho et al., 2020). Pass ``n_classes`` as well for a class-conditional
+denoiser: a learned embedding of the label is added to the time features, and label
+``n_classes`` is the null label ("no class") that classifier-free guidance needs (Ho &
+Salimans, 2022).
 
 Typical use::
 
@@ -16,6 +19,8 @@ Typical use::
     generator = UNet(in_channels=1, out_channels=1, base_channels=16, depth=2)
     denoiser = UNet(1, 1, time_embedding_dim=64)
     noise_prediction = denoiser(noisy_images, timesteps)  # timesteps: (N,) ints or floats
+    conditional = UNet(1, 1, time_embedding_dim=64, n_classes=2)
+    noise_prediction = conditional(noisy_images, timesteps, labels)  # labels in 0..2
 """
 
 from __future__ import annotations
@@ -116,6 +121,8 @@ class UNet(nn.Module):
         depth: number of down-sampling steps (1 to 5).
         time_embedding_dim: if given, ``forward`` needs ``t`` and every block is told the
             embedded time (diffusion models); if None, ``forward(x)`` only.
+        n_classes: if given (needs ``time_embedding_dim``), ``forward`` also needs
+            ``labels`` in ``0 .. n_classes``, the last being the null label.
 
     Raises:
         ValueError: on channel counts or a depth that cannot work.
@@ -128,6 +135,7 @@ class UNet(nn.Module):
         base_channels: int = 16,
         depth: int = 2,
         time_embedding_dim: int | None = None,
+        n_classes: int | None = None,
     ):
         super().__init__()
         for name, value in [
@@ -147,14 +155,23 @@ class UNet(nn.Module):
             raise ValueError(
                 f"time_embedding_dim must be a positive even integer or None, got {time_embedding_dim!r}"
             )
+        if n_classes is not None and (
+            isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1
+        ):
+            raise ValueError(f"n_classes must be a positive integer or None, got {n_classes!r}")
+        if n_classes is not None and time_embedding_dim is None:
+            raise ValueError("n_classes needs a time embedding: pass time_embedding_dim too")
         self.depth = depth
         self.time_embedding_dim = time_embedding_dim
+        self.n_classes = n_classes
         time_dim = None
         if time_embedding_dim:
             time_dim = 4 * base_channels
             self.time_mlp = nn.Sequential(
                 nn.Linear(time_embedding_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim)
             )
+        if n_classes:
+            self.label_embedding = nn.Embedding(n_classes + 1, time_dim)
         widths = [base_channels * 2**level for level in range(depth + 1)]
         self.stem = nn.Conv2d(in_channels, widths[0], 3, padding=1)
         self.encoder = nn.ModuleList(
@@ -181,14 +198,20 @@ class UNet(nn.Module):
         )
         self.head = nn.Conv2d(widths[0], out_channels, 1)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Map ``(N, in_channels, H, W)`` images (and times ``t``) to ``(N, out_channels, H, W)``.
 
-        ``t`` is ``(N,)``, or one number for the whole batch.
+        ``t`` is ``(N,)``, or one number for the whole batch; ``labels`` is ``(N,)``
+        integers in ``0 .. n_classes`` for a model built with ``n_classes``.
 
         Raises:
-            ValueError: wrong shape, sizes not divisible by ``2**depth``, or ``t`` missing
-                (or given to a model built without a time embedding).
+            ValueError: wrong shape, sizes not divisible by ``2**depth``, ``t`` or
+                ``labels`` missing (or given to a model built without them).
         """
         if not isinstance(x, torch.Tensor) or x.ndim != 4:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -223,6 +246,10 @@ class UNet(nn.Module):
             raise ValueError(
                 "this UNet was built without a time embedding: pass time_embedding_dim"
             )
+        if self.n_classes:
+            time_features = time_features + self.label_embedding(self._check_labels(labels, x))
+        elif labels is not None:
+            raise ValueError("this UNet was built without classes: pass n_classes to condition")
 
         h = self.encoder[0](self.stem(x), time_features)
         skips = []
@@ -233,3 +260,21 @@ class UNet(nn.Module):
             h = self.upsample[level](h)
             h = self.decoder[level](torch.cat([h, skips[level]], dim=1), time_features)
         return self.head(h)
+
+    def _check_labels(self, labels, x: torch.Tensor) -> torch.Tensor:
+        if labels is None:
+            raise ValueError(
+                f"this UNet is class-conditional: call model(x, t, labels) with labels in "
+                f"0..{self.n_classes} ({self.n_classes} is the null label)"
+            )
+        labels = torch.as_tensor(labels, device=x.device)
+        if labels.dtype.is_floating_point or labels.shape != (x.shape[0],):
+            raise ValueError(
+                f"labels must be ({x.shape[0]},) integers, got {labels.dtype} {tuple(labels.shape)}"
+            )
+        if int(labels.min()) < 0 or int(labels.max()) > self.n_classes:
+            raise ValueError(
+                f"labels must lie in 0..{self.n_classes} ({self.n_classes} is the null label), "
+                f"got {int(labels.min())}..{int(labels.max())}"
+            )
+        return labels.long()

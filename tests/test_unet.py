@@ -73,3 +73,31 @@ def test_rejects_bad_input():
         UNet(1, 1, depth=0)
     with pytest.raises(ValueError, match="base_channels"):
         UNet(1, 1, base_channels=0)
+
+
+def test_class_conditioning_changes_the_output_and_checks_labels():
+    torch.manual_seed(0)
+    model = UNet(1, 1, base_channels=8, depth=2, time_embedding_dim=16, n_classes=2)
+    x = torch.randn(3, 1, 16, 16)
+    t = torch.tensor([10, 10, 10])
+    lesion, healthy, null = (model(x, t, torch.full((3,), k)) for k in (1, 0, 2))
+    assert lesion.shape == (3, 1, 16, 16)
+    assert not torch.allclose(lesion, healthy) and not torch.allclose(lesion, null)
+    # Each image follows its own label: a mixed batch matches the single-label batches.
+    mixed = model(x, t, torch.tensor([1, 0, 2]))
+    assert torch.allclose(mixed[0], lesion[0]) and torch.allclose(mixed[1], healthy[1])
+    assert torch.allclose(mixed[2], null[2])
+    with pytest.raises(ValueError, match="class-conditional"):
+        model(x, t)
+    with pytest.raises(ValueError, match=r"lie in 0\.\.2"):
+        model(x, t, torch.tensor([0, 1, 3]))
+    with pytest.raises(ValueError, match="integers"):
+        model(x, t, torch.tensor([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"\(3,\) integers"):
+        model(x, t, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="without classes"):
+        UNet(1, 1, base_channels=8, time_embedding_dim=16)(x, t, torch.tensor([0, 1, 1]))
+    with pytest.raises(ValueError, match="needs a time embedding"):
+        UNet(1, 1, n_classes=2)
+    with pytest.raises(ValueError, match="positive integer"):
+        UNet(1, 1, time_embedding_dim=16, n_classes=0)

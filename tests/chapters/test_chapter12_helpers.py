@@ -132,3 +132,84 @@ def test_conditional_helpers_reject_bad_input():
         )
     with pytest.raises(ValueError, match="non-empty"):
         helpers.sample_conditional(model, [], alpha_bar)
+
+
+def _tiny_images(n=12, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand((n, 1, 8, 8), generator=generator) * 2 - 1, torch.arange(n) % 2
+
+
+def test_conditional_helpers_train_and_sample_a_class_conditional_unet():
+    from bios740.unet import UNet
+
+    images, labels = _tiny_images()
+    alpha_bar = helpers.alpha_bars(helpers.cosine_betas(50)).float()
+    torch.manual_seed(0)
+    net = UNet(1, 1, base_channels=4, depth=1, time_embedding_dim=8, n_classes=2)
+    before = [p.detach().clone() for p in net.parameters()]
+    trained, losses = helpers.train_conditional_denoiser(
+        images, labels, alpha_bar, n_classes=2, train_steps=3, batch_size=4, model=net
+    )
+    assert trained is net and len(losses) == 3 and not trained.training
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    draws = [
+        helpers.sample_conditional(
+            net, [0, 1, 1], alpha_bar, 4, guidance=w, seed=3, sample_shape=(1, 8, 8)
+        )
+        for w in (0.0, 0.0, 2.0)
+    ]
+    assert draws[0].shape == (3, 1, 8, 8) and torch.isfinite(draws[0]).all()
+    assert torch.equal(draws[0], draws[1]) and not torch.equal(draws[0], draws[2])
+    with pytest.raises(ValueError, match="n_classes=3"):
+        helpers.train_conditional_denoiser(images, labels, alpha_bar, n_classes=3, model=net)
+    with pytest.raises(ValueError, match="without a model"):
+        helpers.train_conditional_denoiser(images, labels, alpha_bar, n_classes=2)
+
+
+def test_slice_denoiser_checkpoint_round_trip_and_errors(tmp_path):
+    model = helpers.build_slice_denoiser()
+    path = helpers.save_slice_denoiser(model, tmp_path / "d.pt", {"steps": 7, "path": tmp_path})
+    loaded, info = helpers.load_slice_denoiser(path)
+    assert info == {"steps": 7, "path": str(tmp_path)}  # stored as plain types
+    x, t, y = torch.randn(2, 1, 32, 32), torch.tensor([5, 900]), torch.tensor([0, 2])
+    with torch.no_grad():  # float16 storage: outputs agree to about 1e-3
+        assert torch.allclose(model.eval()(x, t, y), loaded(x, t, y), atol=2e-2)
+    assert not loaded.training
+    with pytest.raises(FileNotFoundError, match="train_slice_denoiser.py"):
+        helpers.load_slice_denoiser(tmp_path / "missing.pt")
+    torch.save({"settings": {"base_channels": 8}, "state": {}, "info": {}}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="rerun"):
+        helpers.load_slice_denoiser(tmp_path / "other.pt")
+    with pytest.raises(TypeError, match="UNet"):
+        helpers.save_slice_denoiser(torch.nn.Linear(2, 2), tmp_path / "x.pt", {})
+
+
+def test_committed_checkpoint_is_small_and_made_by_the_script():
+    import ast
+    import re
+
+    assert helpers.CHECKPOINT.is_file(), "run Chapter12/train_slice_denoiser.py"
+    assert helpers.CHECKPOINT.stat().st_size < 1_000_000
+    model, info = helpers.load_slice_denoiser()
+    script = (helpers.CHECKPOINT.parent / "train_slice_denoiser.py").read_text()
+    defaults = ast.literal_eval(re.search(r"DEFAULTS = (\{.*?\})", script).group(1))
+    assert {key: info[key] for key in defaults} == defaults
+    assert info["data"] == helpers.SLICE_DATA
+    # Training lowered the loss: the last window's mean is well below the first's.
+    assert info["loss_curve"][-1] < 0.5 * info["loss_curve"][0]
+
+
+def test_training_script_is_reproducible(tmp_path):
+    import subprocess
+    import sys
+
+    folder = helpers.CHECKPOINT.parent
+    outputs = [tmp_path / "a.pt", tmp_path / "b.pt"]
+    for out in outputs:
+        subprocess.run(
+            [sys.executable, "train_slice_denoiser.py", "--steps", "2", "--out", str(out)],
+            cwd=folder, check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+    first, second = (torch.load(out, weights_only=True) for out in outputs)
+    assert first["info"]["steps"] == 2 and first["settings"] == helpers.SLICE_DENOISER
+    assert all(torch.equal(first["state"][k], second["state"][k]) for k in first["state"])
