@@ -49,6 +49,7 @@ ONE_MISTAKE = {
         "lets a position see the next one (tril(diagonal=1))",
     ),
     "hw11_epidemic_models": ("q5_rolling_forecast", "random train/test split of the time points"),
+    "hw12_diffusion": ("q4_ddim_step", "eta ignored: always eta = 1"),
 }
 
 
