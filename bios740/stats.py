@@ -31,12 +31,47 @@ import numpy as np
 
 __all__ = [
     "Interval",
+    "auroc",
     "bootstrap",
     "bootstrap_indices",
     "bootstrap_samples",
     "paired_bootstrap",
     "percentile_interval",
 ]
+
+
+def auroc(y_true, scores) -> float:
+    """Area under the ROC curve from ranks (the Mann-Whitney statistic); ties count one half.
+
+    The same number as ``sklearn.metrics.roc_auc_score`` for binary labels, without its
+    input checks, so it is many times faster: use it as the statistic of a bootstrap, which
+    calls it hundreds of times.
+
+    Args:
+        y_true: ``(N,)`` labels, 0/1 or boolean.
+        scores: ``(N,)`` scores, higher meaning class 1.
+
+    Raises:
+        ValueError: shapes differ, labels other than 0 and 1, or only one class present
+            (the AUROC is undefined; :func:`bootstrap_samples` skips such resamples).
+    """
+    labels, values = np.asarray(y_true), np.asarray(scores, dtype=float)
+    if labels.ndim != 1 or labels.shape != values.shape:
+        raise ValueError(
+            f"y_true and scores must be 1-D of one length, got shapes {labels.shape} and "
+            f"{values.shape}; for class probabilities (N, 2) pass probabilities[:, 1]"
+        )
+    positive = labels == 1
+    if not np.all(positive | (labels == 0)):
+        raise ValueError(f"y_true must hold 0 and 1 only, got values {np.unique(labels)[:5]}")
+    n_positive = int(positive.sum())
+    n_negative = len(labels) - n_positive
+    if n_positive == 0 or n_negative == 0:
+        raise ValueError("only one class is present in y_true: the AUROC is undefined")
+    from scipy.stats import rankdata  # imported here: most users of this module never need it
+
+    rank_sum = float(rankdata(values)[positive].sum())
+    return (rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
 
 
 class Interval(NamedTuple):

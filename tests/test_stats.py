@@ -6,6 +6,7 @@ from sklearn.metrics import roc_auc_score
 
 from bios740.stats import (
     Interval,
+    auroc,
     bootstrap,
     bootstrap_indices,
     bootstrap_samples,
@@ -85,3 +86,19 @@ def test_bad_input_gets_a_clear_error():
         paired_bootstrap(np.mean, np.ones(4), {"short": np.ones(3)})
     with pytest.raises(TypeError, match="non-empty dict"):
         paired_bootstrap(np.mean, np.ones(4), [np.ones(4)])
+
+
+def test_auroc_equals_sklearn_with_ties_and_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    for n in (2, 7, 240):
+        labels = rng.integers(0, 2, n)
+        labels[:2] = [0, 1]
+        scores = np.round(rng.normal(size=n) + labels, 1)  # rounded: many ties
+        assert abs(auroc(labels, scores) - roc_auc_score(labels, scores)) < 1e-12
+    assert auroc([0, 1], [0.5, 0.5]) == 0.5 and auroc([True, False], [2.0, 1.0]) == 1.0
+    with pytest.raises(ValueError, match="only one class"):
+        auroc([1, 1, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="0 and 1 only"):
+        auroc([0, 2, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=r"probabilities\[:, 1\]"):
+        auroc([0, 1], np.ones((2, 2)))
