@@ -568,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep_cmd.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     sweep_cmd.add_argument("--jobs", type=int, default=2, help="notebooks at once (default 2)")
     sweep_cmd.add_argument("--budget", type=float, default=90.0, help="seconds per run (90)")
+    sweep_cmd.add_argument(
+        "--keep", type=Path, default=None, help="folder to keep the executed notebooks in"
+    )
     for name, text in (
         ("stamp", "rewrite setup cell and badge"),
         ("check", "report violations"),
@@ -590,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         from bios740.tools import sweep
 
-        runs = sweep.sweep(paths, tuple(args.seeds), jobs=args.jobs, budget_s=args.budget)
+        runs = sweep.sweep(
+            paths, tuple(args.seeds), jobs=args.jobs, budget_s=args.budget, keep=args.keep
+        )
         sweep.write_report(runs, REPOSITORY_ROOT / "test-reports" / "seeds.json")
         print(sweep.report(runs))
         return 0 if all(run.passed for run in runs) else 1

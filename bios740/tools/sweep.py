@@ -11,6 +11,11 @@ Usage::
 
     python -m bios740.tools.nbtool sweep                      # every notebook, seeds 0-4
     python -m bios740.tools.nbtool sweep Chapter5/*.ipynb --seeds 1 2 --jobs 2
+    python -m bios740.tools.nbtool sweep Chapter5/01_*.ipynb --keep /tmp/runs  # keep outputs
+
+``--keep`` stores every executed notebook (``<name>_seed<k>.ipynb``), failed ones too, so
+that the ranges a notebook's markdown quotes ("0.92-0.97 over seeds 0-4") can be read
+from the runs that the sweep just checked.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,8 +72,13 @@ def _last_error(output_notebook: Path, stderr: str) -> str:
     return (lines[-1] if lines else "failed without a message")[:300]
 
 
-def run_once(path: Path, seed: int, threads: int, timeout: float = 600) -> SweepRun:
-    """Run ``path`` with ``SEED = seed`` in a fresh kernel; time it and report."""
+def run_once(
+    path: Path, seed: int, threads: int, timeout: float = 600, keep: Path | None = None
+) -> SweepRun:
+    """Run ``path`` with ``SEED = seed`` in a fresh kernel; time it and report.
+
+    With ``keep``, the executed notebook is copied there as ``<name>_seed<seed>.ipynb``.
+    """
     root = Path(__file__).resolve().parents[2]
     resolved = path.resolve()
     name = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(path)
@@ -105,6 +116,8 @@ def run_once(path: Path, seed: int, threads: int, timeout: float = 600) -> Sweep
             error = "" if passed else _last_error(output, done.stderr)
         except subprocess.TimeoutExpired:
             seconds, passed, error = time.perf_counter() - start, False, f"over {timeout:.0f} s"
+        if keep is not None and output.is_file():
+            shutil.copyfile(output, Path(keep) / f"{path.stem}_seed{seed}.ipynb")
     return SweepRun(name, seed, threads, round(seconds, 1), passed, error)
 
 
@@ -114,16 +127,22 @@ def sweep(
     jobs: int = 2,
     budget_s: float = SWEEP_BUDGET_S,
     progress=print,
+    keep: Path | None = None,
 ) -> list[SweepRun]:
     """Run every notebook with every seed, ``jobs`` at a time; return the runs.
 
     The thread count alternates between 1 and 2 from one seed to the next, so that each
     notebook also meets a different CPU configuration. A run over ``budget_s`` seconds
     counts as failed: with two notebooks at once on two cores, every notebook must stay
-    within it.
+    within it. ``keep``: a folder (created if missing) for the executed notebooks.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if keep is not None:
+        keep = Path(keep)
+        if keep.exists() and not keep.is_dir():
+            raise ValueError(f"--keep {keep} is a file; give a folder for the executed notebooks")
+        keep.mkdir(parents=True, exist_ok=True)
     tasks = [
         (path, seed, THREAD_COUNTS[index % len(THREAD_COUNTS)])
         for path in paths
@@ -131,7 +150,7 @@ def sweep(
     ]
 
     def task(arguments):
-        run = run_once(*arguments)
+        run = run_once(*arguments, keep=keep)
         if run.passed and run.seconds > budget_s:
             run.passed, run.error = (
                 False,

@@ -185,10 +185,29 @@ def test_encoder_states_match_transformers(tiny_bert):
         assert torch.allclose(ours[real], reference.hidden_states[k][real], atol=1e-5)
     every = helpers.encoder_states(tiny_bert, ids, attention)
     assert torch.allclose(every[real], reference.last_hidden_state[real], atol=1e-5)
+    assert torch.all(every[~real] == 0)  # batched by length: padding comes back as zeros
     with pytest.raises(ValueError, match="n_layers"):
         helpers.encoder_states(tiny_bert, ids, attention, n_layers=3)
     with pytest.raises(ValueError, match="same"):
         helpers.encoder_states(tiny_bert, ids, attention[:, :5])
+
+
+def test_by_length_trims_each_batch_and_restores_the_order():
+    attention = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]])
+    inputs = torch.arange(16.0).reshape(4, 4)
+    widths = []
+
+    def run(x, mask):
+        widths.append(x.shape[1])
+        return (x * 10)[..., None]
+
+    out = helpers.by_length(run, inputs, attention, batch_size=2)
+    assert widths == [2, 4]  # the two shortest reports first, cut to two tokens
+    assert torch.equal(out[..., 0], inputs * 10 * attention)
+    with pytest.raises(ValueError, match="same"):
+        helpers.by_length(run, inputs[:, :3], attention)
+    with pytest.raises(ValueError, match="batch_size"):
+        helpers.by_length(run, inputs, attention, batch_size=0)
 
 
 def test_top_layer_mlm_copies_the_layer_and_maps_targets(tiny_bert):
@@ -201,6 +220,8 @@ def test_top_layer_mlm_copies_the_layer_and_maps_targets(tiny_bert):
         out = model(states, attention)
     real = attention.bool()
     assert torch.allclose(out[real], top[real], atol=1e-5)  # the copy computes the same
+    bulk = model.encode(states, attention, batch_size=4)
+    assert torch.allclose(bulk[real], top[real], atol=1e-5) and not bulk.requires_grad
     assert model.layer is not tiny_bert.encoder.layer[1]
     assert model.logits(out).shape == (6, 10, 3)
     labels = torch.tensor([[helpers.IGNORE, 9, 7, 30]])

@@ -45,3 +45,21 @@ def test_a_run_over_budget_fails(tmp_path):
     slow = _notebook(tmp_path / "slow.ipynb", "SEED = 0", "import time\ntime.sleep(1.5)")
     (run,) = sweep.sweep([slow], seeds=(0,), jobs=1, budget_s=1.0, progress=lambda _: None)
     assert not run.passed and "budget" in run.error
+
+
+def test_keep_stores_every_executed_notebook(tmp_path):
+    fragile = _notebook(
+        tmp_path / "fragile.ipynb", "SEED = 0", "print(f'value {SEED * 10}')\nassert SEED != 1"
+    )
+    kept = tmp_path / "runs" / "inner"
+    sweep.sweep([fragile], seeds=(0, 1), jobs=2, progress=lambda _: None, keep=kept)
+    assert sorted(p.name for p in kept.iterdir()) == ["fragile_seed0.ipynb", "fragile_seed1.ipynb"]
+    printed = nbformat.read(kept / "fragile_seed1.ipynb", as_version=4).cells[-1].outputs
+    assert any("value 10" in o.get("text", "") for o in printed)  # failed runs are kept too
+    (tmp_path / "a_file").write_text("")
+    try:
+        sweep.sweep([fragile], seeds=(0,), progress=lambda _: None, keep=tmp_path / "a_file")
+    except ValueError as error:
+        assert "is a file" in str(error)
+    else:
+        raise AssertionError("a file given as --keep was accepted")
