@@ -152,6 +152,7 @@ def train_lesion_cnn(
     model: nn.Module | None = None,
     parameters=None,
     desc: str = "training",
+    channels_last: bool = False,
 ) -> tuple[nn.Module, History]:
     """Train a lesion classifier with ``bios740.training.fit``; return it and its history.
 
@@ -159,7 +160,10 @@ def train_lesion_cnn(
     :func:`augment` on each training batch. By default a fresh
     ``SmallCNN(in_channels, n_classes, width)`` seeded from ``seed``; pass ``model`` (and optionally
     the ``parameters`` to train, e.g. only the head) to continue from a pretrained one.
-    The model is on the device of ``x_train`` when it returns.
+    The model is on the device of ``x_train`` when it returns. ``channels_last`` stores
+    the weights channels-last (NHWC), which makes this CNN's convolutions about 30 %
+    faster on a CPU; the numbers then differ from NCHW in the last bits, which training
+    amplifies, so a notebook's quoted ranges belong to one choice.
     """
     if len(x_train) != len(y_train):
         raise ValueError(f"{len(x_train)} images but {len(y_train)} labels")
@@ -167,6 +171,8 @@ def train_lesion_cnn(
     if model is None:
         model = SmallCNN(x_train.shape[1], n_classes, width=width)
     model = model.to(x_train.device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters() if parameters is None else parameters, lr=lr)
     loader = tensor_loader(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
     schedule = torch.optim.lr_scheduler.OneCycleLR(

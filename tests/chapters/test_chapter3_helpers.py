@@ -51,6 +51,14 @@ def test_train_lesion_cnn_learns_a_bright_square():
     # Temperature scaling keeps the ranking.
     warmer = helpers.lesion_probability(model, x, temperature=3.0)
     assert (np.argsort(warmer) == np.argsort(probability)).mean() > 0.95
+    # Channels-last weights train the same network (faster on CPUs), to rounding.
+    fast, fast_history = helpers.train_lesion_cnn(
+        x, y, epochs=2, seed=0, width=4, batch_size=16, channels_last=True
+    )
+    slow, slow_history = helpers.train_lesion_cnn(x, y, epochs=2, seed=0, width=4, batch_size=16)
+    weight = next(p for p in fast.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert np.allclose(fast_history["train_loss"], slow_history["train_loss"], atol=1e-4)
     with pytest.raises(ValueError, match="labels"):
         helpers.train_lesion_cnn(x, y[:3], epochs=1, seed=0)
     with pytest.raises(ValueError, match="temperature"):
