@@ -2,12 +2,9 @@
 
 * :func:`conv2d_loops` and :func:`conv2d_unfold`: 2-D convolution (cross-correlation, as in
   ``nn.Conv2d``) written out by hand (notebook 01, homework 3).
-* :func:`augment`: label-preserving augmentation of brain slices for
-  ``bios740.training.fit(transform=...)``.
-* :func:`scale_channels`, :func:`train_lesion_cnn`, :func:`lesion_probability`: the recipe
-  of notebooks 03 to 05 (per-channel scaling, ``bios740.models.SmallCNN`` trained with
-  ``bios740.training.fit``, Adam and a one-cycle schedule, augmentation), and the
-  probability of "lesion", optionally temperature-scaled.
+* :func:`augment`, :func:`scale_channels`, :func:`train_lesion_cnn`,
+  :func:`lesion_probability`: the lesion classifier's recipe of notebooks 03 to 05,
+  re-exported from :mod:`bios740.models` (chapter 9 trains the same classifier).
 * :func:`reliability_bins`, :func:`expected_calibration_error`: calibration (Guo et al., 2017).
 * :func:`bootstrap_by_subject`: intervals that resample subjects, not slices.
 
@@ -21,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from bios740.models import SmallCNN
+# The lesion classifier's recipe lives in the course package because chapter 9 trains it
+# too; it is re-exported here so that the chapter's notebooks call ``helpers.<name>``.
+from bios740.models import augment, lesion_probability, scale_channels, train_lesion_cnn
 from bios740.stats import bootstrap_samples
-from bios740.training import History, fit, predict, tensor_loader
 
 __all__ = [
     "augment",
@@ -89,126 +86,6 @@ def conv2d_unfold(x, weight, bias=None, stride: int = 1, padding: int = 0):
     if bias is not None:
         out = out + bias.view(1, -1, 1)
     return out.reshape(x.shape[0], weight.shape[0], height, width)
-
-
-def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 3, gain=0.1):
-    """Random left-right flips, shifts and scanner gains, each drawn per image.
-
-    All three keep the label: a lesion stays a lesion when the slice is mirrored (the brain
-    is nearly symmetric), moved a few pixels (the border is filled with background, not
-    wrapped around), or scanned with a gain ``1 +- gain``. The gain multiplies the
-    intensities, so pass images scaled without centring (background 0), e.g.
-    ``x / x_train.std()``, for it to act as a scanner gain.
-
-    Args:
-        images: ``(N, C, H, W)`` batch.
-        generator: a seeded ``torch.Generator`` (CPU), so that runs repeat.
-        max_shift: largest shift in pixels along each axis.
-        gain: largest relative change of the intensity.
-    """
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError(
-            f"images must be a (N, C, H, W) tensor, got {getattr(images, 'shape', images)}"
-        )
-    n, _, height, width = images.shape
-    device = images.device
-    flip = (torch.rand(n, generator=generator) < 0.5).to(device).view(n, 1, 1, 1)
-    images = torch.where(flip, images.flip(-1), images)
-    if max_shift > 0:
-        padded = F.pad(images, (max_shift,) * 4)
-        offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator).tolist()
-        images = torch.stack(
-            [padded[i, :, r : r + height, c : c + width] for i, (r, c) in enumerate(offsets)]
-        )
-    scale = 1.0 + gain * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
-    return images * scale.to(device)
-
-
-def scale_channels(x_train: torch.Tensor, *others: torch.Tensor):
-    """Divide every channel by its standard deviation on the training images.
-
-    No centring: the background stays 0 and a scanner gain stays a multiplication (see
-    :func:`augment`). Returns the scaled training images followed by the scaled ``others``.
-    """
-    if not isinstance(x_train, torch.Tensor) or x_train.ndim != 4:
-        raise ValueError("x_train must be a (N, C, H, W) tensor")
-    scale = x_train.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
-    return tuple(x / scale for x in (x_train, *others))
-
-
-def train_lesion_cnn(
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    *,
-    epochs: int,
-    seed: int,
-    width: int = 8,
-    n_classes: int = 2,
-    lr: float = 3e-3,
-    batch_size: int = 64,
-    augment_data: bool = True,
-    validation: tuple[torch.Tensor, torch.Tensor] | None = None,
-    metrics=None,
-    model: nn.Module | None = None,
-    parameters=None,
-    desc: str = "training",
-    channels_last: bool = False,
-) -> tuple[nn.Module, History]:
-    """Train a lesion classifier with ``bios740.training.fit``; return it and its history.
-
-    Adam with a one-cycle learning-rate schedule (stepped per batch), cross-entropy, and
-    :func:`augment` on each training batch. By default a fresh
-    ``SmallCNN(in_channels, n_classes, width)`` seeded from ``seed``; pass ``model`` (and optionally
-    the ``parameters`` to train, e.g. only the head) to continue from a pretrained one.
-    The model is on the device of ``x_train`` when it returns. ``channels_last`` stores
-    the weights channels-last (NHWC), which makes this CNN's convolutions about 30 %
-    faster on a CPU; the numbers then differ from NCHW in the last bits, which training
-    amplifies, so a notebook's quoted ranges belong to one choice.
-    """
-    if len(x_train) != len(y_train):
-        raise ValueError(f"{len(x_train)} images but {len(y_train)} labels")
-    torch.manual_seed(seed)
-    if model is None:
-        model = SmallCNN(x_train.shape[1], n_classes, width=width)
-    model = model.to(x_train.device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters() if parameters is None else parameters, lr=lr)
-    loader = tensor_loader(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * len(loader)
-    )
-    generator = torch.Generator().manual_seed(seed)
-    val_loader = None
-    if validation is not None:
-        val_loader = tensor_loader(*validation, batch_size=512)
-    history = fit(
-        model,
-        loader,
-        nn.CrossEntropyLoss(),
-        optimizer,
-        epochs=epochs,
-        val_loader=val_loader,
-        metrics=metrics,
-        scheduler=schedule,
-        scheduler_step="batch",
-        transform=(lambda x: augment(x, generator)) if augment_data else None,
-        desc=desc,
-    )
-    return model, history
-
-
-def lesion_probability(model: nn.Module, images: torch.Tensor, temperature: float = 1.0):
-    """Probability of class 1 ("lesion") for each image, as a NumPy array ``(N,)``.
-
-    Runs ``model`` in eval mode (``bios740.training.predict``) and applies a softmax to the
-    logits divided by ``temperature`` (1 leaves them as they are).
-    """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
-    loader = tensor_loader(images, torch.zeros(len(images), dtype=torch.long), batch_size=512)
-    logits, _ = predict(model, loader)
-    return torch.softmax(logits / temperature, dim=1)[:, 1].numpy()
 
 
 def reliability_bins(confidence, correct, n_bins: int = 10):

@@ -11,8 +11,14 @@ indices, so :func:`true_boxes` adds 1 to their ``x_max`` and ``y_max``.
 * :func:`map_to_box`, :func:`best_iou`: a localization map becomes a box (threshold at a
   share of the peak, the connected region around the peak); the box's best IoU.
 * :func:`class_activation_map`, :func:`occlusion_map`: two explanations of the weakly
-  supervised lesion classifier of notebook 01 (to be trained with chapter 3's recipe once
-  it moves into ``bios740``; not duplicated here).
+  supervised lesion classifier of notebook 01 (trained with chapter 3's recipe,
+  ``bios740.models.train_lesion_cnn``; not duplicated here).
+* :func:`match_detections`, :func:`ap_from_matches`, :func:`average_precision`,
+  :func:`froc_from_matches`: detection metrics of notebook 04 and the homework (greedy
+  matching in score order, AP with COCO's 101-point or all-point interpolation, FROC).
+
+The file is longer than the course's 300 lines because notebooks 01 to 05 and the homework
+share the box, localization and detection-metric code, which one place keeps consistent.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ from torch import nn
 from bios740.models import SmallCNN
 
 __all__ = [
+    "FROC_RATES",
+    "ap_from_matches",
+    "average_precision",
     "best_iou",
     "box_iou",
     "class_activation_map",
+    "froc_from_matches",
     "generalized_box_iou",
     "map_to_box",
+    "match_detections",
     "occlusion_map",
     "true_boxes",
 ]
@@ -195,3 +206,156 @@ def occlusion_map(model: nn.Module, images: torch.Tensor, patch: int = 8, stride
             change = base[i] - (out[:, 1] - out[:, 0])
             maps.append(torch.einsum("k,khw->hw", change, squares))
     return torch.stack(maps) / squares.sum(dim=0).clamp_min(1.0)
+
+
+# ---------------------------------------------------------------- detection metrics
+#: FP-per-image rates of the LUNA16 (Setio et al., 2017) FROC summary.
+FROC_RATES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def _as_detections(boxes, scores, truth):
+    boxes, truth = (np.asarray(b, dtype=np.float64) for b in (boxes, truth))
+    boxes, truth = (b.reshape(0, 4) if b.size == 0 else b for b in (boxes, truth))
+    boxes, truth = _as_boxes(boxes, "boxes"), _as_boxes(truth, "truth")
+    scores = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+    if scores.shape != (len(boxes),):
+        raise ValueError(
+            f"scores must be ({len(boxes)},), one per box, got shape {tuple(scores.shape)}"
+        )
+    return boxes.double(), scores, truth.double()
+
+
+def match_detections(
+    boxes,
+    scores,
+    truth,
+    iou_threshold: float = 0.5,
+    criterion: str = "iou",
+    duplicates: str = "fp",
+) -> np.ndarray:
+    """Match one slice's detections to its lesions, in descending score order.
+
+    Each detection, from the highest score down, takes the unmatched lesion it hits best
+    (largest IoU); each lesion is matched at most once. A detection "hits" a lesion when
+    ``criterion="iou"``: IoU >= ``iou_threshold`` (PASCAL VOC, COCO), or
+    ``criterion="centre"``: the detection's centre lies inside the lesion's box (a
+    FROC-style hit, as LUNA16 scores points inside a nodule).
+
+    Args:
+        boxes: ``(D, 4)`` detected boxes ``(x1, y1, x2, y2)``; scores: ``(D,)``.
+        truth: ``(L, 4)`` lesion boxes of the same slice (:func:`true_boxes`).
+        duplicates: what a further hit of an already matched lesion is: ``"fp"`` (a false
+            positive, as in AP) or ``"ignore"`` (neither, as in LUNA16 and CAMELYON16).
+
+    Returns:
+        int8 ``(D,)`` in the input order: 1 true positive, 0 false positive, -1 ignored.
+    """
+    if criterion not in ("iou", "centre"):
+        raise ValueError(f"criterion must be 'iou' or 'centre', got {criterion!r}")
+    if duplicates not in ("fp", "ignore"):
+        raise ValueError(f"duplicates must be 'fp' or 'ignore', got {duplicates!r}")
+    if not 0.0 < iou_threshold <= 1.0:
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
+    boxes, scores, truth = _as_detections(boxes, scores, truth)
+    outcome = np.zeros(len(boxes), dtype=np.int8)
+    if len(boxes) == 0 or len(truth) == 0:
+        return outcome
+    iou = box_iou(boxes, truth).numpy()
+    if criterion == "iou":
+        hits = iou >= iou_threshold
+    else:
+        centres = ((boxes[:, :2] + boxes[:, 2:]) / 2).numpy()[:, None]
+        lo, hi = truth[:, :2].numpy()[None], truth[:, 2:].numpy()[None]
+        hits = ((centres >= lo) & (centres <= hi)).all(axis=-1)
+    taken = np.zeros(len(truth), dtype=bool)
+    # A stable sort keeps tied detections in input order, as pycocotools does.
+    for d in np.argsort(-scores.numpy(), kind="stable"):
+        free = hits[d] & ~taken
+        if free.any():
+            lesion = int(np.argmax(np.where(free, iou[d], -1.0)))
+            taken[lesion], outcome[d] = True, 1
+        elif duplicates == "ignore" and hits[d].any():
+            outcome[d] = -1
+    return outcome
+
+
+def _pooled(scores, outcomes):
+    scores, outcomes = np.asarray(scores, float), np.asarray(outcomes)
+    if scores.shape != outcomes.shape or scores.ndim != 1:
+        raise ValueError(
+            f"scores and outcomes must be equal-length 1-D arrays, got {scores.shape} "
+            f"and {outcomes.shape}"
+        )
+    keep = outcomes >= 0
+    order = np.argsort(-scores[keep], kind="stable")
+    return scores[keep][order], outcomes[keep][order] == 1
+
+
+def ap_from_matches(scores, outcomes, n_lesions: int, interpolation: str = "coco") -> float:
+    """Average precision from pooled detections already matched (:func:`match_detections`).
+
+    Args:
+        scores, outcomes: ``(D,)`` scores and outcomes (1, 0, -1) of every detection of
+            every slice, concatenated slice by slice.
+        n_lesions: lesions in all slices (the recall's denominator).
+        interpolation: ``"coco"`` (precision envelope read at 101 recall points 0, 0.01,
+            ..., 1, as pycocotools and torchmetrics) or ``"all"`` (area under the envelope
+            at every recall step, PASCAL VOC 2010 on).
+
+    Returns:
+        AP in [0, 1]; NaN when there is no lesion.
+    """
+    if interpolation not in ("coco", "all"):
+        raise ValueError(f"interpolation must be 'coco' or 'all', got {interpolation!r}")
+    if n_lesions == 0:
+        return float("nan")
+    _, tp = _pooled(scores, outcomes)
+    if tp.size == 0:
+        return 0.0
+    recall = np.cumsum(tp) / n_lesions
+    precision = np.cumsum(tp) / np.arange(1, tp.size + 1)
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    if interpolation == "all":
+        steps = np.diff(np.concatenate([[0.0], recall]))
+        return float((steps * envelope).sum())
+    points = np.linspace(0.0, 1.0, 101)
+    at = np.searchsorted(recall, points, side="left")
+    return float(np.where(at < tp.size, envelope[np.minimum(at, tp.size - 1)], 0.0).mean())
+
+
+def average_precision(
+    boxes, scores, truth, iou_threshold: float = 0.5, interpolation: str = "coco"
+) -> float:
+    """AP at one IoU threshold over slices: lists with one ``(D_i, 4)``/``(D_i,)``/``(L_i, 4)``
+    array per slice of detected boxes, their scores and the true boxes."""
+    if not (len(boxes) == len(scores) == len(truth)):
+        raise ValueError(
+            f"boxes, scores and truth need one entry per slice, got {len(boxes)}, "
+            f"{len(scores)} and {len(truth)}"
+        )
+    outcomes = [
+        match_detections(b, s, t, iou_threshold)
+        for b, s, t in zip(boxes, scores, truth, strict=True)
+    ]
+    flat = np.concatenate([np.asarray(s, float).reshape(-1) for s in scores] + [np.zeros(0)])
+    n_lesions = sum(len(t) for t in truth)
+    return ap_from_matches(flat, np.concatenate(outcomes + [np.zeros(0)]), n_lesions, interpolation)
+
+
+def froc_from_matches(scores, outcomes, n_lesions: int, n_images: int, rates=FROC_RATES):
+    """FROC from pooled matched detections: sensitivity against mean FPs per image.
+
+    Returns:
+        ``(fp_per_image, sensitivity, thresholds, at_rates)``: the curve at every distinct
+        score (keeping detections with score >= threshold), and the highest sensitivity
+        reached with at most each of ``rates`` FPs per image (a step, no interpolation).
+    """
+    if n_lesions < 1 or n_images < 1:
+        raise ValueError(f"need at least one lesion and one image, got {n_lesions}, {n_images}")
+    s, tp = _pooled(scores, outcomes)
+    last = np.r_[s[1:] != s[:-1], True] if s.size else np.zeros(0, bool)
+    sensitivity = np.r_[0.0, np.cumsum(tp)[last] / n_lesions]
+    fp_per_image = np.r_[0.0, np.cumsum(~tp)[last] / n_images]
+    thresholds = np.r_[np.inf, s[last]]
+    at_rates = np.array([sensitivity[fp_per_image <= r].max() for r in rates])
+    return fp_per_image, sensitivity, thresholds, at_rates

@@ -34,57 +34,12 @@ def test_convolution_rejects_bad_input():
         helpers.conv2d_unfold(np.zeros((1, 1, 5, 5)), torch.zeros(1, 1, 3, 3))
 
 
-def test_train_lesion_cnn_learns_a_bright_square():
-    torch.manual_seed(0)
-    x = torch.rand(64, 2, 24, 24) * 0.2
-    y = torch.randint(0, 2, (64,))
-    for i in np.flatnonzero(y.numpy()):
-        r, c = np.random.default_rng(int(i)).integers(2, 18, size=2)
-        x[i, 1, r : r + 4, c : c + 4] += 2.0
-    model, history = helpers.train_lesion_cnn(
-        x, y, epochs=12, seed=0, width=4, batch_size=16, validation=(x, y)
-    )
-    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
-    probability = helpers.lesion_probability(model, x)
-    assert probability.shape == (64,) and ((probability >= 0) & (probability <= 1)).all()
-    assert ((probability > 0.5) == y.numpy().astype(bool)).mean() > 0.9
-    # Temperature scaling keeps the ranking.
-    warmer = helpers.lesion_probability(model, x, temperature=3.0)
-    assert (np.argsort(warmer) == np.argsort(probability)).mean() > 0.95
-    # Channels-last weights train the same network (faster on CPUs), to rounding.
-    fast, fast_history = helpers.train_lesion_cnn(
-        x, y, epochs=2, seed=0, width=4, batch_size=16, channels_last=True
-    )
-    slow, slow_history = helpers.train_lesion_cnn(x, y, epochs=2, seed=0, width=4, batch_size=16)
-    weight = next(p for p in fast.parameters() if p.ndim == 4)
-    assert weight.is_contiguous(memory_format=torch.channels_last)
-    assert np.allclose(fast_history["train_loss"], slow_history["train_loss"], atol=1e-4)
-    with pytest.raises(ValueError, match="labels"):
-        helpers.train_lesion_cnn(x, y[:3], epochs=1, seed=0)
-    with pytest.raises(ValueError, match="temperature"):
-        helpers.lesion_probability(model, x, temperature=0)
+def test_lesion_recipe_is_the_course_package_one():
+    # Chapter 9 trains the same classifier: one implementation, in bios740.models.
+    from bios740 import models
 
-
-def test_augment_is_seeded_per_image_and_does_not_wrap():
-    x = torch.zeros(8, 1, 16, 16)
-    x[:, 0, 0, :] = 1.0  # a bright top row: a shift must not wrap it to the bottom
-    a = helpers.augment(x, torch.Generator().manual_seed(1), max_shift=3, gain=0.0)
-    b = helpers.augment(x, torch.Generator().manual_seed(1), max_shift=3, gain=0.0)
-    assert a.shape == x.shape and torch.equal(a, b)
-    assert a[:, 0, -3:, :].abs().max() == 0
-    rows = [int(torch.nonzero(image[0].sum(dim=1))[0]) if image.sum() else -1 for image in a]
-    assert len(set(rows)) > 1  # shifts differ between images
-    gained = helpers.augment(torch.ones(64, 1, 4, 4), torch.Generator().manual_seed(0), 0, 0.1)
-    assert 0.9 <= gained.min() and gained.max() <= 1.1 and gained.std() > 0.01
-    with pytest.raises(ValueError, match="N, C, H, W"):
-        helpers.augment(torch.zeros(4, 4), torch.Generator())
-
-
-def test_scale_channels():
-    x = torch.rand(10, 2, 4, 4) * torch.tensor([1.0, 5.0]).view(1, 2, 1, 1)
-    scaled, other = helpers.scale_channels(x, x[:3])
-    assert torch.allclose(scaled.std(dim=(0, 2, 3)), torch.ones(2), atol=1e-5)
-    assert torch.equal(other, scaled[:3]) and (scaled >= 0).all()
+    for name in ("augment", "scale_channels", "train_lesion_cnn", "lesion_probability"):
+        assert getattr(helpers, name) is getattr(models, name)
 
 
 def test_bootstrap_by_subject_resamples_whole_subjects():
