@@ -16,6 +16,9 @@ indices, so :func:`true_boxes` adds 1 to their ``x_max`` and ``y_max``.
 * :func:`match_detections`, :func:`ap_from_matches`, :func:`average_precision`,
   :func:`froc_from_matches`: detection metrics of notebook 04 and the homework (greedy
   matching in score order, AP with COCO's 101-point or all-point interpolation, FROC).
+* :class:`CentreNet`, :func:`centre_targets`, :func:`centre_loss`, :func:`train_centre_net`,
+  :func:`detect`: the CenterNet-style heatmap detector that notebook 03 writes out and
+  notebooks 04 and 05 and the homework train.
 
 The file is longer than the course's 300 lines because notebooks 01 to 05 and the homework
 share the box, localization and detection-metric code, which one place keeps consistent.
@@ -33,16 +36,21 @@ from bios740.models import SmallCNN
 
 __all__ = [
     "FROC_RATES",
+    "CentreNet",
     "ap_from_matches",
     "average_precision",
     "best_iou",
     "box_iou",
+    "centre_loss",
+    "centre_targets",
     "class_activation_map",
+    "detect",
     "froc_from_matches",
     "generalized_box_iou",
     "map_to_box",
     "match_detections",
     "occlusion_map",
+    "train_centre_net",
     "true_boxes",
 ]
 
@@ -359,3 +367,227 @@ def froc_from_matches(scores, outcomes, n_lesions: int, n_images: int, rates=FRO
     thresholds = np.r_[np.inf, s[last]]
     at_rates = np.array([sensitivity[fp_per_image <= r].max() for r in rates])
     return fp_per_image, sensitivity, thresholds, at_rates
+
+
+# ------------------------------------------------------------------------ detector
+class CentreNet(nn.Module):
+    """A small CenterNet-style detector (Zhou et al., 2019, "Objects as Points").
+
+    A fully convolutional network whose output grid has one cell per ``stride`` x
+    ``stride`` pixels. At each cell it predicts five maps: the logit of "a lesion centre
+    lies here" (the heatmap), the log width and log height of that lesion's box in
+    pixels, and the centre's offset inside the cell (``dx``, ``dy`` in [0, 1), in cells),
+    which recovers the position lost to the stride.
+
+    Args:
+        in_channels: image channels (2 for T1 and FLAIR, 1 for a grey microscopy image).
+        width: channels of the hidden layers.
+        stride: 1 or 2, the output grid's step in pixels.
+
+    Shapes: ``(N, in_channels, H, W)`` in, ``(N, 5, H / stride, W / stride)`` out.
+    """
+
+    def __init__(self, in_channels: int = 2, width: int = 24, stride: int = 2):
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride}")
+        if in_channels < 1 or width < 1:
+            raise ValueError(f"in_channels and width must be >= 1, got {in_channels}, {width}")
+        self.in_channels, self.stride = in_channels, stride
+
+        def block(c_in, c_out, **options):
+            return [nn.Conv2d(c_in, c_out, 3, **options), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 3, padding=1),
+            nn.ReLU(),
+            *block(16, width, padding=1, stride=stride),
+            *block(width, width, padding=1),
+            *block(width, width, padding=2, dilation=2),
+        )
+        self.heat, self.geometry = nn.Conv2d(width, 1, 1), nn.Conv2d(width, 4, 1)
+        # Start every cell at p = 0.1, as CenterNet does, so the focal loss starts small.
+        nn.init.constant_(self.heat.bias, -2.19)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1] != self.in_channels:
+            raise ValueError(
+                f"images must be (N, {self.in_channels}, H, W), got {tuple(images.shape)}"
+            )
+        if images.shape[-1] % self.stride or images.shape[-2] % self.stride:
+            raise ValueError(f"H and W must be multiples of the stride {self.stride}")
+        features = self.body(images)
+        return torch.cat([self.heat(features), self.geometry(features)], dim=1)
+
+
+def _check_boxes_per_image(boxes_per_image):
+    if isinstance(boxes_per_image, np.ndarray | torch.Tensor) and boxes_per_image.ndim == 2:
+        raise TypeError(
+            "boxes_per_image must be a list with one (n_i, 4) array per image, got one "
+            "array; for a single image pass [boxes]"
+        )
+    boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for b in boxes_per_image]
+    for b in boxes:
+        if len(b) and ((b[:, 2] <= b[:, 0]).any() or (b[:, 3] <= b[:, 1]).any()):
+            raise ValueError(
+                "boxes must be (x1, y1, x2, y2) with x2 > x1 and y2 > y1 (the chapter's "
+                "convention, helpers.true_boxes); got a box with non-positive width or height"
+            )
+    return boxes
+
+
+def centre_targets(boxes_per_image, image_shape, stride: int = 2) -> torch.Tensor:
+    """Training targets of :class:`CentreNet` for a list of per-image boxes.
+
+    Channel 0 is the heatmap: at every cell the largest Gaussian bump of the lesions'
+    centres (standard deviation a quarter of the box's smaller side in cells, at least half
+    a cell), exactly 1 at each centre's cell. Channels 1-4 are the log width, log height
+    and the in-cell offsets ``dx, dy`` at centre cells (0 elsewhere); channel 5 is 1 at
+    centre cells, where the size and offset losses count.
+
+    Args:
+        boxes_per_image: one ``(n_i, 4)`` array of continuous ``(x1, y1, x2, y2)`` boxes
+            per image (:func:`true_boxes`).
+        image_shape: ``(H, W)`` in pixels.
+        stride: the detector's stride.
+
+    Returns:
+        float32 ``(N, 6, H / stride, W / stride)``.
+    """
+    boxes_per_image = _check_boxes_per_image(boxes_per_image)
+    height, width = (int(s) for s in image_shape)
+    if height % stride or width % stride:
+        raise ValueError(f"image_shape {image_shape} must be a multiple of the stride {stride}")
+    rows, cols = height // stride, width // stride
+    targets = torch.zeros(len(boxes_per_image), 6, rows, cols)
+    yy, xx = torch.meshgrid(
+        torch.arange(rows, dtype=torch.float64) + 0.5,
+        torch.arange(cols, dtype=torch.float64) + 0.5,
+        indexing="ij",
+    )
+    for i, boxes in enumerate(boxes_per_image):
+        for x1, y1, x2, y2 in boxes:
+            cx, cy = (x1 + x2) / 2 / stride, (y1 + y2) / 2 / stride
+            r, c = min(int(cy), rows - 1), min(int(cx), cols - 1)
+            sigma = max(0.5, min(x2 - x1, y2 - y1) / stride / 4)
+            # The bump peaks at the centre cell's middle, so that cell gets exactly 1.
+            bump = torch.exp(-((xx - c - 0.5) ** 2 + (yy - r - 0.5) ** 2) / (2 * sigma**2))
+            targets[i, 0] = torch.maximum(targets[i, 0], bump.float())
+            targets[i, 1:, r, c] = torch.tensor(
+                [np.log(x2 - x1), np.log(y2 - y1), cx - c, cy - r, 1.0]
+            )
+    return targets
+
+
+def centre_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """CenterNet's loss per lesion: penalty-reduced focal loss on the heatmap plus L1 on
+    the log size and the offsets at the centre cells (outputs ``(N, 5, h, w)``, targets
+    from :func:`centre_targets`)."""
+    if outputs.shape[1] != 5 or targets.shape[1] != 6 or outputs.shape[2:] != targets.shape[2:]:
+        raise ValueError(
+            f"outputs must be (N, 5, h, w) and targets (N, 6, h, w) on the same grid, got "
+            f"{tuple(outputs.shape)} and {tuple(targets.shape)}"
+        )
+    p = torch.sigmoid(outputs[:, 0]).clamp(1e-4, 1 - 1e-4)
+    heat, centre = targets[:, 0], targets[:, 5]
+    # Lin et al. (2017)'s focal loss with alpha = 2; negatives near a centre are
+    # penalized less by (1 - heat)^4, as CenterNet does.
+    focal = -(
+        centre * (1 - p) ** 2 * torch.log(p)
+        + (1 - centre) * (1 - heat) ** 4 * p**2 * torch.log(1 - p)
+    ).sum()
+    geometry = F.l1_loss(outputs[:, 1:5], targets[:, 1:5], reduction="none").sum(1)
+    return (focal + (geometry * centre).sum()) / centre.sum().clamp_min(1)
+
+
+def train_centre_net(
+    images: torch.Tensor,
+    boxes_per_image,
+    *,
+    epochs: int,
+    seed: int,
+    lr: float = 3e-3,
+    batch_size: int = 32,
+    width: int = 24,
+    stride: int = 2,
+    desc: str = "detector",
+):
+    """Train a :class:`CentreNet` with Adam and ``bios740.training.fit``.
+
+    Args:
+        images: ``(N, C, H, W)`` float tensor; the model is trained on its device.
+        boxes_per_image: one ``(n_i, 4)`` box array per image (images without lesions
+            teach the network where no centre is).
+
+    Returns:
+        ``(model, history)``, the model in eval mode.
+    """
+    from bios740.training import fit, tensor_loader
+
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise TypeError(
+            f"images must be a (N, C, H, W) tensor, got {getattr(images, 'shape', images)}"
+        )
+    if len(boxes_per_image) != len(images):
+        raise ValueError(f"{len(images)} images but {len(boxes_per_image)} box lists")
+    targets = centre_targets(boxes_per_image, images.shape[-2:], stride).to(images.device)
+    torch.manual_seed(seed)
+    model = CentreNet(images.shape[1], width=width, stride=stride).to(images.device)
+    centres = targets[:, 5] == 1
+    if centres.any():
+        # Start the size and offset maps at the training lesions' mean log size and the
+        # cell's middle: from 0 (1-pixel boxes) the sizes take many epochs to grow.
+        with torch.no_grad():
+            model.geometry.bias[:2] = targets[:, 1:3].permute(1, 0, 2, 3)[:, centres].mean(1)
+            model.geometry.bias[2:] = 0.5
+    history = fit(
+        model,
+        tensor_loader(images, targets, batch_size=batch_size, shuffle=True, seed=seed),
+        centre_loss,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs=epochs,
+        device=images.device,
+        desc=desc,
+    )
+    return model.eval(), history
+
+
+def detect(model: CentreNet, images: torch.Tensor, per_image: int = 10, batch_size: int = 256):
+    """Detections of a :class:`CentreNet`: the heatmap's 3 x 3 local maxima, best first.
+
+    A cell is a detection when its heat is the largest in its 3 x 3 neighbourhood (the
+    max-pooling that replaces non-maximum suppression in CenterNet); the ``per_image``
+    highest are decoded into boxes from the predicted offset and size.
+
+    Returns:
+        One ``(boxes, scores)`` pair per image: float64 ``(k, 4)`` continuous
+        ``(x1, y1, x2, y2)`` boxes in pixels and ``(k,)`` scores in (0, 1), sorted by
+        decreasing score (``k = min(per_image, cells)``).
+    """
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise TypeError(
+            f"images must be a (N, C, H, W) tensor, got {getattr(images, 'shape', images)}"
+        )
+    if per_image < 1:
+        raise ValueError(f"per_image must be >= 1, got {per_image}")
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        outputs = torch.cat(
+            [
+                model(images[i : i + batch_size].to(device)).cpu()
+                for i in range(0, len(images), batch_size)
+            ]
+        ).double()
+    heat = torch.sigmoid(outputs[:, 0])
+    heat = heat * (heat == F.max_pool2d(heat[:, None], 3, 1, 1)[:, 0])
+    columns, stride = heat.shape[-1], model.stride
+    detections = []
+    for i in range(len(images)):
+        scores, flat = heat[i].flatten().topk(min(per_image, heat[i].numel()))
+        r, c = flat // columns, flat % columns
+        w, h = outputs[i, 1, r, c].exp(), outputs[i, 2, r, c].exp()
+        cx, cy = (c + outputs[i, 3, r, c]) * stride, (r + outputs[i, 4, r, c]) * stride
+        boxes = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=1)
+        detections.append((boxes.numpy(), scores.numpy()))
+    return detections

@@ -3,11 +3,17 @@
 The environment (``.venv/grading``) holds nothing but what the zips' ``environment.yml``
 lists for pip (otter-grader and each master's ``requirements``); ``make`` builds it once,
 online, next to ``.venv`` (``make grading-env``). Here, offline, each homework's zip grades
-three submissions built from its released student notebook:
+two submissions built from its released student notebook:
 
-* every answer cell filled with the master's solution: full marks;
 * the blank student notebook: zero on every question;
-* the solution with one plausible mistake: exactly that question's points lost.
+* every answer cell filled with the master's solution except one, which holds a plausible
+  mistake: full marks on every other question and exactly that question's points lost.
+
+The second run is also the proof that the solution scores full marks in the clean
+environment, question by question, except for the one question that holds the mistake;
+that question's solution passes the same test files in
+``tests/tools/test_homework.py``. (A separate full-solution run would execute every
+homework's training a third time, about five minutes of the suite's CI time.)
 
 The zip alone must suffice: the submission folder holds only the notebook, so
 ``helpers.py`` and the course package come from the zip's ``files/``.
@@ -181,18 +187,15 @@ def test_the_zip_grades_on_its_own(master, tmp_path):
     assert set(wanted) <= set(built), f"the grading environment lacks {set(wanted) - set(built)}"
 
     _, questions = homework.parse_master(master)
-    solution = fill(released.student_notebook, master, {}, tmp_path / master.name)
-    full = otter_run(python, released.autograder_zip, solution, tmp_path / "solution")
-    assert set(full) == set(questions), f"graded questions {sorted(full)}"
-    wrong_full = {q: s for q, s in full.items() if s[0] != s[1] or s[1] == 0}
-    assert not wrong_full, f"the solution loses points: {wrong_full}"
-    points = {q: s[1] for q, s in full.items()}
-
     blank = otter_run(
         python, released.autograder_zip, released.student_notebook, tmp_path / "blank"
     )
+    assert set(blank) == set(questions), f"graded questions {sorted(blank)}"
     scored = {q: s for q, s in blank.items() if s[0] != 0}
     assert not scored, f"the blank notebook scores points: {scored}"
+    points = {q: s[1] for q, s in blank.items()}
+    worthless = [q for q, value in points.items() if value <= 0]
+    assert not worthless, f"questions worth no points: {worthless}"
 
     question, label = ONE_MISTAKE[master.stem]
     (tmp_path / "mistake").mkdir()
@@ -203,5 +206,7 @@ def test_the_zip_grades_on_its_own(master, tmp_path):
         tmp_path / "mistake" / master.name,
     )
     graded = otter_run(python, released.autograder_zip, mistaken, tmp_path / "mistake-results")
+    assert set(graded) == set(questions), f"graded questions {sorted(graded)}"
+    # Every question but the mistaken one holds the solution, so it must score full marks.
     lost = {q: points[q] - s[0] for q, s in graded.items() if s[0] != points[q]}
     assert lost == {question: points[question]}, f"{label!r} should lose exactly {question}: {lost}"
