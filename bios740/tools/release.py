@@ -58,6 +58,8 @@ INSTRUCTOR_ONLY = ("tools",)
 RUNTIME_PACKAGE_ENTRY = "bios740"
 #: Torch for the local grading environment: the release on this machine's disk.
 GRADING_TORCH = "torch==2.14.1"
+#: torchvision pins one torch release, so it is pinned to the one that matches.
+GRADING_TORCHVISION = "torchvision==0.29.1"
 IGNORED_NAMES = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".ipynb_checkpoints", ".OTTER_LOG", "*.egg-info"
 )
@@ -247,7 +249,7 @@ def build_grading_environment(env: str | Path, python: str = sys.executable) -> 
         base_python = Path(python)
     subprocess.run([str(base_python), "-m", "venv", str(env)], check=True)
     constraint = env / "constraints.txt"
-    constraint.write_text(GRADING_TORCH + "\n")
+    constraint.write_text(GRADING_TORCH + "\n" + GRADING_TORCHVISION + "\n")
     requirements = grading_requirements()
     subprocess.run(
         [
