@@ -224,7 +224,7 @@ def grading_environment_status(env: str | Path, masters: list[Path] | None = Non
     if not python.is_file() or not record.is_file():
         return f"there is no grading environment at {env}"
     built = json.loads(record.read_text())
-    if built != grading_requirements(masters):
+    if sorted(built) != sorted(grading_requirements(masters)):  # the same set in any order
         return f"the grading environment at {env} was built from other requirements: {built}"
     return None
 

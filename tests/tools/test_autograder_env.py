@@ -56,6 +56,7 @@ ONE_MISTAKE = {
     ),
     "hw8_text_mining": ("q4_align_labels", "B- on every piece of a B- word"),
     "hw9_detection": ("q1_box_iou", "(x, y, w, h) boxes treated as (x1, y1, x2, y2)"),
+    "hw10_segmentation_registration": ("q2_jacobian", "det of grad u instead of I + grad u"),
     "hw11_epidemic_models": ("q5_rolling_forecast", "random train/test split of the time points"),
     "hw12_diffusion": ("q4_ddim_step", "eta ignored: always eta = 1"),
 }

@@ -263,6 +263,15 @@ def test_grading_environment_status_says_what_is_wrong(tmp_path):
         __import__("json").dumps(release.grading_requirements())
     )
     assert release.grading_environment_status(env) is None
+    # a new homework can reorder the union without changing it: no rebuild needed
+    (env / release.GRADING_RECORD).write_text(
+        __import__("json").dumps(release.grading_requirements()[::-1])
+    )
+    assert release.grading_environment_status(env) is None
+    (env / release.GRADING_RECORD).write_text(
+        __import__("json").dumps(release.grading_requirements()[1:])
+    )
+    assert "other requirements" in release.grading_environment_status(env)
 
 
 def test_runtime_copy_leaves_out_the_instructor_tools(tmp_path):
