@@ -23,6 +23,14 @@
   :func:`integrate_velocity` and :func:`random_velocity` (notebook 05): the spatial
   transformer on pixel displacements, det(I + grad u) and the share of folded pixels,
   scaling and squaring, and random smooth velocity fields for known deformations.
+
+The file is longer than the course's 300 lines because each of the five notebooks and the
+homework writes out its own lesson (overlap and surface metrics, instance matching, affine
+and deformable transforms) and every one of these functions is imported by a notebook or
+the homework grader and unit-tested against the library that does the same job (scipy,
+MONAI, stardist, dipy, ``np.gradient``) in ``tests/chapters/test_chapter10_*.py``. Nothing
+here is needed by another chapter, so it stays out of ``bios740``; the sections below are
+marked by the notebook that introduces them.
 """
 
 from __future__ import annotations
