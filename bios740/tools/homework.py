@@ -29,6 +29,19 @@ MARKER = re.compile(r"^#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re
 RESULT_PREFIX = "@@BIOS740-GRADE@@"
 
 
+def swap(text: str, old: str, new: str) -> str:
+    """``text`` with every ``old`` replaced by ``new``: how a mistakes file derives a wrong
+    answer from the solution.
+
+    Raises:
+        ValueError: ``old`` does not occur in ``text`` (the solution changed and the mistake
+            would silently equal it; update the mistake).
+    """
+    if old not in text:
+        raise ValueError(f"the text to replace is not in the solution any more: {old!r}")
+    return text.replace(old, new)
+
+
 @dataclass
 class Question:
     """One question of a master: its name, solution cells and test cells."""

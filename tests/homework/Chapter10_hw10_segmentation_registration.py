@@ -6,11 +6,7 @@ question's tests, hidden ones included, rejects it. CORRECT holds right answers 
 differently, which every test must accept.
 """
 
-
-def _swap(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new)
-
+from bios740.tools.homework import swap as _swap
 
 # ------------------------------------------------------------ question 1: soft Dice
 

@@ -309,3 +309,10 @@ def test_release_rejects_bad_paths(tmp_path):
     lecture.write_text("{}")
     with pytest.raises(ValueError, match="homework master"):
         release.release_master(lecture)
+
+
+def test_swap_derives_a_mistake_and_refuses_a_stale_one():
+    solution = "def area(w, h):\n    return w * h\n"
+    assert homework.swap(solution, "w * h", "w + h") == "def area(w, h):\n    return w + h\n"
+    with pytest.raises(ValueError, match="not in the solution any more"):
+        homework.swap(solution, "width * height", "width + height")
