@@ -29,17 +29,21 @@ MARKER = re.compile(r"^#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re
 RESULT_PREFIX = "@@BIOS740-GRADE@@"
 
 
-def swap(text: str, old: str, new: str) -> str:
-    """``text`` with every ``old`` replaced by ``new``: how a mistakes file derives a wrong
-    answer from the solution.
+def swap(text: str, *pairs: str) -> str:
+    """``text`` with each ``old`` replaced by its ``new``: how a mistakes file derives a wrong
+    answer from the solution. ``pairs`` is ``old, new[, old2, new2, ...]``, applied in order.
 
     Raises:
-        ValueError: ``old`` does not occur in ``text`` (the solution changed and the mistake
-            would silently equal it; update the mistake).
+        ValueError: an odd number of strings, or an ``old`` that does not occur (the solution
+            changed and the mistake would silently equal it; update the mistake).
     """
-    if old not in text:
-        raise ValueError(f"the text to replace is not in the solution any more: {old!r}")
-    return text.replace(old, new)
+    if not pairs or len(pairs) % 2:
+        raise ValueError(f"swap takes (old, new) pairs of strings, got {len(pairs)} strings")
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        if old not in text:
+            raise ValueError(f"the text to replace is not in the solution any more: {old!r}")
+        text = text.replace(old, new)
+    return text
 
 
 @dataclass

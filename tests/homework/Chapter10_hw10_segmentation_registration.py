@@ -31,10 +31,7 @@ _Q1 = _LOSS + _GRADIENT
 
 
 def _q1(*pairs: str) -> str:
-    text = _Q1
-    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
-        text = _swap(text, old, new)
-    return text
+    return _swap(_Q1, *pairs)
 
 
 _DIMS = "dims = (0, 2, 3) if batch else (2, 3)"
@@ -61,10 +58,7 @@ _Q2 = _DETERMINANT + _FOLDING
 
 
 def _q2(*pairs: str) -> str:
-    text = _Q2
-    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
-        text = _swap(text, old, new)
-    return text
+    return _swap(_Q2, *pairs)
 
 
 _GRADIENTS = (
@@ -107,10 +101,7 @@ _Q3 = _WARP + _LABELS
 
 
 def _q3(*pairs: str) -> str:
-    text = _Q3
-    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
-        text = _swap(text, old, new)
-    return text
+    return _swap(_Q3, *pairs)
 
 
 _GRID = "    grid = torch.stack([2 * x / (width - 1) - 1, 2 * y / (height - 1) - 1], dim=-1)\n"

@@ -316,3 +316,8 @@ def test_swap_derives_a_mistake_and_refuses_a_stale_one():
     assert homework.swap(solution, "w * h", "w + h") == "def area(w, h):\n    return w + h\n"
     with pytest.raises(ValueError, match="not in the solution any more"):
         homework.swap(solution, "width * height", "width + height")
+    assert homework.swap(solution, "w * h", "w + h", "area", "perimeter") == (
+        "def perimeter(w, h):\n    return w + h\n"
+    )
+    with pytest.raises(ValueError, match="pairs"):
+        homework.swap(solution, "w * h")
